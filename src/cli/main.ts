@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * The `portcullis` command line: dispatches to the commands and turns every failure into clean
+ * error lines and an exit code (1 for errors, 2 for a bad command line).
+ */
+import { readFileSync } from "node:fs";
+import { CHECK_USAGE, runCheck } from "./commands/check.js";
+import { EVAL_USAGE, runEval } from "./commands/eval.js";
+import { errorLines, type Io, processIo, UsageError } from "./io.js";
+
+const USAGE = `usage: portcullis <command> [options]
+
+Policy-as-code gateway for the Model Context Protocol.
+
+commands:
+  eval    evaluate a Rego query (like \`opa eval\`)
+  check   parse and compile Rego files (like \`opa check\`)
+
+options:
+  -h, --help     show this help
+  -v, --version  print the version
+
+Run \`portcullis <command> --help\` for a command's options.`;
+
+interface Command {
+  run(argv: string[], io: Io): number;
+  usage: string;
+}
+
+const COMMANDS: Record<string, Command> = {
+  eval: { run: runEval, usage: EVAL_USAGE },
+  check: { run: runCheck, usage: CHECK_USAGE },
+};
+
+/** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
+function version(): string {
+  const pkg: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  return typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string"
+    ? pkg.version
+    : "unknown";
+}
+
+/** Runs the CLI with the given arguments (without node and script); returns the exit code. */
+export function main(argv: string[], io: Io = processIo): number {
+  const [name, ...rest] = argv;
+  if (name === "-h" || name === "--help" || name === "help") {
+    io.out(`${USAGE}\n`);
+    return 0;
+  }
+  if (name === "-v" || name === "--version" || name === "version") {
+    io.out(`portcullis ${version()}\n`);
+    return 0;
+  }
+  const command = name === undefined ? undefined : COMMANDS[name];
+  if (!command) {
+    io.err(`${name === undefined ? "portcullis: no command given" : `portcullis: unknown command "${name}"`}\n\n`);
+    io.err(`${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`portcullis ${name}: ${e.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    for (const line of errorLines(e)) io.err(`${line}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

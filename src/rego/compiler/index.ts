@@ -1,0 +1,141 @@
+/**
+ * The compiler pipeline: modules -> rule tree of lowered, safety-ordered rules, checked for
+ * conflicts and recursion, indexed. Queries compile against the result.
+ */
+import type { Expr, Module, Rule, Term } from "../ast.js";
+import type { BuiltinDecl } from "../builtins/types.js";
+import { RegoError } from "../errors.js";
+import type { CExpr, CRule, RuleKind, RuleNode } from "./ir.js";
+import { type LowerEnv, Lowerer, moduleNames } from "./lower.js";
+import { indexRuleSets } from "./ruleindex.js";
+import { addRule, checkRecursion, newNode } from "./ruletree.js";
+import { checkRule, orderBody } from "./safety.js";
+
+/** The compiled policy the evaluator runs. */
+export interface CompiledPolicy {
+  root: RuleNode;
+  env: LowerEnv;
+  modules: Module[];
+}
+
+/** A compiled query. */
+export interface CompiledQuery {
+  body: CExpr[];
+  nslots: number;
+  /** The expressions in written order (the body is reordered for safety). */
+  original: CExpr[];
+  /** Query variables to report, with their slots (generated and `_` names excluded). */
+  vars: { name: string; slot: number }[];
+}
+
+interface Placed {
+  rule: Rule;
+  mod: Module;
+  path: string[];
+  refTail: Term[];
+  kind: RuleKind;
+  arity: number;
+}
+
+function placeRule(rule: Rule, mod: Module): Placed {
+  const ref = rule.head.ref;
+  const head = ref[0];
+  if (!head || head.type !== "var") throw new RegoError("rego_parse_error", "invalid rule head", rule.loc);
+  const path = [...mod.package.path, head.name];
+  let i = 1;
+  // Multi-value rules place the whole ref; single-value ones stop at the first non-string operand.
+  for (; i < ref.length; i++) {
+    const t = ref[i] as Term;
+    if (t.type !== "string") break;
+    path.push(t.value);
+  }
+  const refTail = ref.slice(i);
+  let kind: RuleKind;
+  if (rule.head.args) kind = "function";
+  else if (rule.head.key) kind = "multi";
+  else if (refTail.length > 0) kind = "partial";
+  else kind = "complete";
+  if (kind === "multi" && refTail.length > 0) {
+    throw new RegoError("rego_compile_error", "multi-value rules must have a ground reference head", rule.loc);
+  }
+  if (rule.default && kind === "partial") {
+    throw new RegoError("rego_compile_error", "default rules must have a ground reference head", rule.loc);
+  }
+  return { rule, mod, path, refTail, kind, arity: rule.head.args?.length ?? 0 };
+}
+
+/** Compiles parsed modules; throws RegoError (collecting errors across rules). */
+export function compileModules(
+  modules: Module[],
+  builtins: ReadonlyMap<string, BuiltinDecl>,
+  specials: ReadonlyMap<string, number>,
+  forbidden: ReadonlyMap<string, string>,
+): CompiledPolicy {
+  const errors: RegoError[] = [];
+  const placed: Placed[] = [];
+  for (const mod of modules) {
+    for (const rule of mod.rules) {
+      try {
+        placed.push(placeRule(rule, mod));
+      } catch (e) {
+        if (e instanceof RegoError) errors.push(e);
+        else throw e;
+      }
+    }
+  }
+  const functions = new Map<string, number>();
+  for (const p of placed) if (p.kind === "function") functions.set(p.path.join("."), p.arity);
+  const env: LowerEnv = { builtins, specials, functions, forbidden };
+  const root = newNode([]);
+  const namesByModule = new Map(modules.map((m) => [m, moduleNames(m)]));
+  for (const p of placed) {
+    try {
+      const lowerer = new Lowerer(env, namesByModule.get(p.mod) ?? moduleNames(p.mod));
+      const rule: CRule = lowerer.lowerRule(p.rule, p.refTail, p.mod.package.annotations);
+      checkRule(rule, lowerer.slotNameList);
+      for (let r: CRule | undefined = rule; r; r = r.else) r.nslots = lowerer.slotCount;
+      addRule(root, p.path, p.kind, rule, p.rule.default, p.arity);
+    } catch (e) {
+      if (e instanceof RegoError) errors.push(e);
+      else throw e;
+    }
+  }
+  if (errors.length === 0) {
+    try {
+      checkRecursion(root);
+    } catch (e) {
+      if (e instanceof RegoError) errors.push(e);
+      else throw e;
+    }
+  }
+  if (errors.length > 0) {
+    const first = errors[0] as RegoError;
+    const flat = errors.flatMap((e) => (e.errors.length > 0 ? e.errors : [e]));
+    throw new RegoError(first.code, first.message, first.location, flat);
+  }
+  indexRuleSets(root);
+  return { root, env, modules };
+}
+
+/** Compiles a query body against a compiled policy. */
+export function compileQuery(policy: CompiledPolicy, body: Expr[], file: string): CompiledQuery {
+  const names = {
+    file,
+    packagePath: [] as string[],
+    ruleNames: new Set<string>(),
+    imports: new Map<string, { root: "data" | "input"; path: string[] }>(),
+  };
+  const lowerer = new Lowerer(policy.env, names);
+  const lowered = lowerer.lowerQuery(body);
+  const original = [...lowered];
+  orderBody(lowered, new Set(), lowerer.slotNameList, body[0]?.loc ?? { file, row: 1, col: 1 });
+  const vars: { name: string; slot: number }[] = [];
+  const seen = new Set<string>();
+  for (const [name, slot] of lowerer.rootNames) {
+    if (name.startsWith("_") || name.startsWith("$") || seen.has(name)) continue;
+    seen.add(name);
+    vars.push({ name, slot });
+  }
+  vars.sort((a, b) => a.slot - b.slot);
+  return { body: lowered, original, nslots: lowerer.slotCount, vars };
+}

@@ -1,0 +1,118 @@
+/**
+ * The compiled form the evaluator runs. Names are resolved: local variables are slots in a
+ * per-rule array, references to `data` and `input` are explicit, calls point at their target.
+ */
+import type { BuiltinDecl } from "../builtins/types.js";
+import type { Location } from "../errors.js";
+import type { Value } from "../value.js";
+
+export type CTerm =
+  | { t: "const"; v: Value }
+  | { t: "var"; slot: number; name: string }
+  /** `data.<path>`: walked through the rule tree and base documents. */
+  | { t: "data"; path: CTerm[]; loc: Location }
+  /** `input.<path>`. */
+  | { t: "input"; path: CTerm[]; loc: Location }
+  /** A reference on a local value: `x[i].y`, `f(x).y`, `[1, 2][i]`. */
+  | { t: "ref"; base: CTerm; path: CTerm[]; loc: Location }
+  | { t: "array"; items: CTerm[] }
+  | { t: "set"; items: CTerm[] }
+  | { t: "object"; items: [CTerm, CTerm][] }
+  /** Comprehensions list the enclosing scope's slots they read (`closure`): inputs for safety. */
+  | { t: "arraycomp"; head: CTerm; body: CExpr[]; closure: number[]; loc: Location }
+  | { t: "setcomp"; head: CTerm; body: CExpr[]; closure: number[]; loc: Location }
+  | { t: "objectcomp"; key: CTerm; value: CTerm; body: CExpr[]; closure: number[]; loc: Location }
+  | { t: "call"; fn: FnTarget; args: CTerm[]; loc: Location }
+  | { t: "template"; parts: (string | CTerm)[]; loc: Location };
+
+/** What a call calls. `name` is how `with` addresses it (builtin name or `data.pkg.f`). */
+export type FnTarget =
+  | { kind: "builtin"; name: string; decl: BuiltinDecl }
+  | { kind: "user"; name: string; path: string[] }
+  /** Evaluator-implemented builtins that need evaluation state (print, rego.metadata.*, ...). */
+  | { kind: "special"; name: string; arity: number };
+
+export interface CWith {
+  /** `input`, `data` (with path) or a function name. */
+  target: { kind: "input"; path: Value[] } | { kind: "data"; path: Value[] } | { kind: "fn"; name: string };
+  value: CTerm;
+  /** When replacing a function by another function (not a value). */
+  fnValue: FnTarget | undefined;
+  loc: Location;
+}
+
+interface ExprBase {
+  negated: boolean;
+  with: CWith[];
+  loc: Location;
+  /** Source text of the expression (for `eval` results). */
+  text: string;
+}
+
+export type CExpr =
+  /** A term whose value must be defined and not `false`. */
+  | (ExprBase & { kind: "term"; term: CTerm })
+  /** `a = b` and `a := b`. */
+  | (ExprBase & { kind: "unify"; a: CTerm; b: CTerm })
+  /** A call used as an expression; with `out` the result is unified with it instead of tested. */
+  | (ExprBase & { kind: "call"; fn: FnTarget; args: CTerm[]; out: CTerm | undefined })
+  | (ExprBase & { kind: "somein"; key: CTerm | undefined; value: CTerm; domain: CTerm })
+  | (ExprBase & {
+      kind: "every";
+      key: CTerm | undefined;
+      value: CTerm;
+      domain: CTerm;
+      body: CExpr[];
+      closure: number[];
+    });
+
+/** A compiled rule (one definition; `else` continues the chain). */
+export interface CRule {
+  /** Remaining head reference terms below the rule set's node (ref-head rules); [] otherwise. */
+  refTail: CTerm[];
+  /** Function parameters (patterns). */
+  args: CTerm[] | undefined;
+  /** Multi-value element. */
+  key: CTerm | undefined;
+  value: CTerm | undefined;
+  body: CExpr[];
+  else: CRule | undefined;
+  nslots: number;
+  loc: Location;
+  annotations: Record<string, unknown> | undefined;
+  /** Package annotations of the module that defines the rule. */
+  packageAnnotations: Record<string, unknown> | undefined;
+  /** Index hint: `input.<path> == const` conditions in the body (see ruleindex.ts). */
+  indexKeys: { path: string[]; value: Value }[];
+}
+
+export type RuleKind = "complete" | "multi" | "partial" | "function";
+
+/** All rules that define one node of the rule tree. */
+export interface RuleSet {
+  /** Path below `data`. */
+  path: string[];
+  /** `data.a.b` form, for messages. */
+  name: string;
+  kind: RuleKind;
+  rules: CRule[];
+  defaultRule: CRule | undefined;
+  arity: number;
+  /** Filled by the indexer when rules can be selected by input values. */
+  index: RuleIndex | undefined;
+}
+
+/** Rules grouped by the value of one input path they test for equality. */
+export interface RuleIndex {
+  path: string[];
+  byValue: Map<string, CRule[]>;
+  /** Rules without a condition on `path`; always candidates. */
+  rest: CRule[];
+}
+
+/** A node of the rule tree, mirroring `data`. */
+export interface RuleNode {
+  children: Map<string, RuleNode>;
+  ruleSet: RuleSet | undefined;
+  path: string[];
+}

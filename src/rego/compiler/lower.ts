@@ -1,0 +1,594 @@
+/**
+ * Lowers the AST to the evaluator's IR: resolves names (locals to slots, rule names and imports
+ * to `data` references, calls to builtins or user functions) and rewrites operators.
+ */
+import type { Expr, Module, Rule, Term, VarTerm, WithModifier } from "../ast.js";
+import type { BuiltinDecl } from "../builtins/types.js";
+import { type Location, RegoError } from "../errors.js";
+import { RegoObject, RegoSet, type Value } from "../value.js";
+import type { CExpr, CRule, CTerm, CWith, FnTarget } from "./ir.js";
+
+/** What the lowering of one module needs to know about the whole policy. */
+export interface LowerEnv {
+  builtins: ReadonlyMap<string, BuiltinDecl>;
+  /** Evaluator-implemented builtins and their arity. */
+  specials: ReadonlyMap<string, number>;
+  /** `data` paths (joined with ".") of user functions, with their arity. */
+  functions: ReadonlyMap<string, number>;
+  /** Builtins a gateway policy may not call, with the reason. */
+  forbidden: ReadonlyMap<string, string>;
+}
+
+type Binding = { kind: "slot"; slot: number } | { kind: "root"; root: "data" | "input"; path: string[] };
+
+/** One lexical scope: a rule body, a comprehension body or an `every` body. */
+class Scope {
+  readonly names = new Map<string, number>();
+  /** Outer slots read from inside this scope (and its children). */
+  readonly closure = new Set<number>();
+  constructor(readonly parent: Scope | undefined) {}
+}
+
+/** Module-level name context. */
+interface ModuleNames {
+  file: string;
+  packagePath: string[];
+  /** First segments of the package's rule heads. */
+  ruleNames: Set<string>;
+  /** Import aliases. */
+  imports: Map<string, { root: "data" | "input"; path: string[] }>;
+}
+
+/** Collects module-level names (package rules and imports). */
+export function moduleNames(mod: Module): ModuleNames {
+  const ruleNames = new Set<string>();
+  for (const r of mod.rules) {
+    const head = r.head.ref[0];
+    if (head && head.type === "var") ruleNames.add(head.name);
+  }
+  const imports = new Map<string, { root: "data" | "input"; path: string[] }>();
+  for (const imp of mod.imports) {
+    const segs = refSegments(imp.path);
+    if (!segs) throw new RegoError("rego_parse_error", "invalid import path", imp.loc);
+    const root = segs[0];
+    if (root !== "data" && root !== "input") continue; // future.keywords, rego.v1
+    const alias = imp.alias ?? segs[segs.length - 1];
+    if (alias === undefined) continue;
+    if (segs.length === 1 && !imp.alias) continue;
+    imports.set(alias, { root, path: segs.slice(1) });
+  }
+  return { file: mod.file, packagePath: mod.package.path, ruleNames, imports };
+}
+
+/** `a.b["c"]` -> ["a","b","c"]; undefined when not all operands are strings. */
+export function refSegments(t: Term): string[] | undefined {
+  if (t.type === "var") return [t.name];
+  if (t.type !== "ref" || t.head.type !== "var") return undefined;
+  const out = [t.head.name];
+  for (const p of t.path) {
+    if (p.type !== "string") return undefined;
+    out.push(p.value);
+  }
+  return out;
+}
+
+let wildcardCounter = 0;
+
+/** Lowers the rules and queries of one module (or a query without a module). */
+export class Lowerer {
+  private nslots = 0;
+  private scope: Scope;
+  private readonly slotNames: string[] = [];
+
+  constructor(
+    private readonly env: LowerEnv,
+    private readonly names: ModuleNames,
+  ) {
+    this.scope = new Scope(undefined);
+  }
+
+  /** Number of slots used so far. */
+  get slotCount(): number {
+    return this.nslots;
+  }
+
+  /** Variables of the outermost scope (a query's own variables). */
+  get rootNames(): ReadonlyMap<string, number> {
+    let s = this.scope;
+    while (s.parent) s = s.parent;
+    return s.names;
+  }
+
+  /** Names of the slots, by index. */
+  get slotNameList(): readonly string[] {
+    return this.slotNames;
+  }
+
+  /** Lowers a rule (and its else chain) to IR with a fresh slot space. */
+  lowerRule(rule: Rule, refTail: Term[], annotations: Record<string, unknown> | undefined): CRule {
+    this.nslots = 0;
+    this.slotNames.length = 0;
+    this.scope = new Scope(undefined);
+    const declared = new Set<string>();
+    for (const a of rule.head.args ?? []) collectVarNames(a, declared);
+    return this.lowerRuleLevel(rule, refTail, declared, annotations);
+  }
+
+  private lowerRuleLevel(
+    rule: Rule,
+    refTail: Term[],
+    argNames: Set<string>,
+    packageAnnotations: Record<string, unknown> | undefined,
+  ): CRule {
+    // Each else branch shares the function's parameters but has its own body scope.
+    this.scope = new Scope(undefined);
+    const declared = new Set(argNames);
+    collectDeclared(rule.body, declared);
+    const headTerms = [...refTail, ...(rule.head.args ?? [])];
+    if (rule.head.key) headTerms.push(rule.head.key);
+    if (rule.head.value) headTerms.push(rule.head.value);
+    this.declareLevel(rule.body, declared, headTerms);
+    const args = rule.head.args?.map((a) => this.lowerTerm(a));
+    const tail = refTail.map((t) => this.lowerTerm(t));
+    const key = rule.head.key ? this.lowerTerm(rule.head.key) : undefined;
+    const value = rule.head.value ? this.lowerTerm(rule.head.value) : undefined;
+    const body = this.lowerBody(rule.body);
+    const elseRule = rule.else
+      ? this.lowerRuleLevel({ ...rule.else, head: { ...rule.else.head, args: rule.head.args } }, [], argNames, packageAnnotations)
+      : undefined;
+    return {
+      refTail: tail,
+      args,
+      key,
+      value,
+      body,
+      else: elseRule,
+      nslots: 0,
+      loc: rule.loc,
+      annotations: rule.annotations,
+      packageAnnotations,
+      indexKeys: [],
+    };
+  }
+
+  /** Lowers a query body; its variables live in a fresh slot space. */
+  lowerQuery(body: Expr[]): CExpr[] {
+    this.nslots = 0;
+    this.slotNames.length = 0;
+    this.scope = new Scope(undefined);
+    const declared = new Set<string>();
+    collectDeclared(body, declared);
+    this.declareLevel(body, declared, []);
+    return this.lowerBody(body);
+  }
+
+  /** Lowers a standalone term (used for `with` values etc.). */
+  lowerStandaloneTerm(t: Term): CTerm {
+    return this.lowerTerm(t);
+  }
+
+  private newSlot(name: string): number {
+    const s = this.nslots++;
+    this.slotNames[s] = name;
+    return s;
+  }
+
+  private slotFor(name: string): number {
+    let s = this.scope.names.get(name);
+    if (s === undefined) {
+      s = this.newSlot(name);
+      this.scope.names.set(name, s);
+    }
+    return s;
+  }
+
+  /**
+   * Pre-declares the variables of a scope: every name used at this level (outside nested bodies)
+   * gets its slot before lowering, so that a comprehension that reads a variable bound later in
+   * the enclosing body closes over it instead of declaring its own.
+   */
+  private declareLevel(body: Expr[], declared: Set<string>, extra: Term[]): void {
+    for (const n of declared) this.scope.names.set(n, this.newSlot(n));
+    const used = new Set<string>();
+    for (const t of extra) collectLevelNames(t, used);
+    for (const e of body) collectExprLevelNames(e, used);
+    for (const n of used) {
+      if (this.scope.names.has(n) || this.isGlobalName(n)) continue;
+      let outer = this.scope.parent;
+      let found = false;
+      while (outer) {
+        if (outer.names.has(n)) found = true;
+        outer = outer.parent;
+      }
+      if (!found) this.scope.names.set(n, this.newSlot(n));
+    }
+  }
+
+  private isGlobalName(n: string): boolean {
+    return n === "input" || n === "data" || this.names.imports.has(n) || this.names.ruleNames.has(n);
+  }
+
+  private resolve(v: VarTerm): Binding {
+    if (v.name === "_") {
+      return { kind: "slot", slot: this.newSlot(`_$${wildcardCounter++}`) };
+    }
+    // Local scopes first (innermost out): declared or already seen variables.
+    let s: Scope | undefined = this.scope;
+    while (s) {
+      const slot = s.names.get(v.name);
+      if (slot !== undefined) {
+        if (s !== this.scope) this.markClosure(slot, s);
+        return { kind: "slot", slot };
+      }
+      s = s.parent;
+    }
+    if (v.name === "input") return { kind: "root", root: "input", path: [] };
+    if (v.name === "data") return { kind: "root", root: "data", path: [] };
+    const imp = this.names.imports.get(v.name);
+    if (imp) return { kind: "root", root: imp.root, path: imp.path };
+    if (this.names.ruleNames.has(v.name)) {
+      return { kind: "root", root: "data", path: [...this.names.packagePath, v.name] };
+    }
+    return { kind: "slot", slot: this.slotFor(v.name) };
+  }
+
+  private markClosure(slot: number, owner: Scope): void {
+    let s: Scope | undefined = this.scope;
+    while (s && s !== owner) {
+      s.closure.add(slot);
+      s = s.parent;
+    }
+  }
+
+  private withScope<T>(declared: Set<string>, body: Expr[], extra: Term[], fn: (scope: Scope) => T): T {
+    const outer = this.scope;
+    this.scope = new Scope(outer);
+    try {
+      this.declareLevel(body, declared, extra);
+      return fn(this.scope);
+    } finally {
+      this.scope = outer;
+    }
+  }
+
+  private lowerBody(body: Expr[]): CExpr[] {
+    const out: CExpr[] = [];
+    const assigned = new Set<string>();
+    for (const e of body) {
+      const c = this.lowerExpr(e, assigned);
+      if (c) out.push(c);
+    }
+    if (out.length === 0) {
+      out.push({ kind: "term", term: { t: "const", v: true }, negated: false, with: [], loc: body[0]?.loc ?? noLoc, text: "true" });
+    }
+    return out;
+  }
+
+  private lowerExpr(e: Expr, assigned: Set<string>): CExpr | undefined {
+    const base = { negated: e.negated, loc: e.loc, text: "", with: [] as CWith[] };
+    switch (e.kind) {
+      case "some":
+        return undefined;
+      case "somein": {
+        const domain = this.lowerTerm(e.domain);
+        const key = e.key ? this.lowerTerm(e.key) : undefined;
+        const value = this.lowerTerm(e.value);
+        base.with = this.lowerWith(e.with);
+        return { ...base, kind: "somein", key, value, domain };
+      }
+      case "every": {
+        const domain = this.lowerTerm(e.domain);
+        const declared = new Set<string>();
+        if (e.key) collectVarNames(e.key, declared);
+        collectVarNames(e.value, declared);
+        collectDeclared(e.body, declared);
+        const extra = e.key ? [e.key, e.value] : [e.value];
+        const res = this.withScope(declared, e.body, extra, (scope) => {
+          const key = e.key ? this.lowerTerm(e.key) : undefined;
+          const value = this.lowerTerm(e.value);
+          const body = this.lowerBody(e.body);
+          return { key, value, body, closure: [...scope.closure] };
+        });
+        base.with = this.lowerWith(e.with);
+        return { ...base, kind: "every", domain, ...res };
+      }
+      case "term": {
+        base.with = this.lowerWith(e.with);
+        const t = e.term;
+        if (t.type === "call") {
+          const opName = refSegments(t.op)?.join(".");
+          if ((opName === "eq" || opName === "assign") && t.args.length === 2) {
+            const [l, r] = t.args as [Term, Term];
+            if (opName === "assign") {
+              const names = new Set<string>();
+              collectVarNames(l, names);
+              for (const n of names) {
+                if (assigned.has(n)) throw new RegoError("rego_compile_error", `var ${n} assigned above`, e.loc);
+                assigned.add(n);
+              }
+              if (l.type === "ref" || (l.type === "var" && (l.name === "input" || l.name === "data"))) {
+                throw new RegoError("rego_compile_error", `cannot assign to ${l.type === "var" ? l.name : "ref"}`, e.loc);
+              }
+            }
+            return { ...base, kind: "unify", a: this.lowerTerm(l), b: this.lowerTerm(r) };
+          }
+          const fn = this.resolveFn(t.op, t.loc);
+          const arity = this.arityOf(fn);
+          const args = t.args.map((a) => this.lowerTerm(a));
+          if (args.length === arity + 1) {
+            const out = args.pop();
+            return { ...base, kind: "call", fn, args, out };
+          }
+          this.checkArity(fn, arity, args.length, t.loc);
+          return { ...base, kind: "call", fn, args, out: undefined };
+        }
+        return { ...base, kind: "term", term: this.lowerTerm(t) };
+      }
+    }
+  }
+
+  private lowerWith(mods: WithModifier[]): CWith[] {
+    return mods.map((m) => {
+      const segs = refSegments(m.target);
+      if (!segs) throw new RegoError("rego_compile_error", "with keyword target must reference existing input, data, or a function", m.loc);
+      const value = this.lowerTerm(m.value);
+      let fnValue: FnTarget | undefined;
+      const valueSegs = m.value.type === "var" || m.value.type === "ref" ? refSegments(m.value) : undefined;
+      if (segs[0] === "input") return { target: { kind: "input", path: segs.slice(1) }, value, fnValue, loc: m.loc };
+      const targetFn = this.tryResolveFn(segs);
+      if (segs[0] === "data" && !(targetFn && targetFn.kind === "user")) {
+        return { target: { kind: "data", path: segs.slice(1) }, value, fnValue, loc: m.loc };
+      }
+      if (!targetFn) {
+        // A rule of this package referenced by its short name.
+        const b = m.target.type === "var" ? this.names.ruleNames.has(m.target.name) : false;
+        if (b || this.names.imports.has(segs[0] as string)) {
+          const r = this.resolveRefPath(segs);
+          if (r) return { target: { kind: "data", path: r }, value, fnValue, loc: m.loc };
+        }
+        throw new RegoError("rego_compile_error", `with keyword target must reference existing input, data, or a function`, m.loc);
+      }
+      if (valueSegs) fnValue = this.tryResolveFn(valueSegs);
+      return { target: { kind: "fn", name: targetFn.name }, value, fnValue, loc: m.loc };
+    });
+  }
+
+  /** Resolves `pkgrule.x` or `alias.x` to a data path. */
+  private resolveRefPath(segs: string[]): string[] | undefined {
+    const [head, ...rest] = segs as [string, ...string[]];
+    const imp = this.names.imports.get(head);
+    if (imp) return imp.root === "data" ? [...imp.path, ...rest] : undefined;
+    if (this.names.ruleNames.has(head)) return [...this.names.packagePath, head, ...rest];
+    return undefined;
+  }
+
+  private tryResolveFn(segs: string[]): FnTarget | undefined {
+    const name = segs.join(".");
+    if (segs[0] === "data") {
+      const p = segs.slice(1).join(".");
+      if (this.env.functions.has(p)) return { kind: "user", name: `data.${p}`, path: segs.slice(1) };
+      return undefined;
+    }
+    // Locally defined or imported functions shadow builtins.
+    const resolved = this.resolveRefPath(segs);
+    if (resolved && this.env.functions.has(resolved.join("."))) {
+      return { kind: "user", name: `data.${resolved.join(".")}`, path: resolved };
+    }
+    const special = this.env.specials.get(name);
+    if (special !== undefined) return { kind: "special", name, arity: special };
+    const decl = this.env.builtins.get(name);
+    if (decl) return { kind: "builtin", name, decl };
+    return undefined;
+  }
+
+  private resolveFn(op: Term, loc: Location): FnTarget {
+    const segs = refSegments(op);
+    if (!segs) throw new RegoError("rego_type_error", "invalid function reference", loc);
+    const name = segs.join(".");
+    const why = this.env.forbidden.get(name);
+    if (why) throw new RegoError("rego_type_error", `${name}: ${why}`, loc);
+    const fn = this.tryResolveFn(segs);
+    if (!fn) throw new RegoError("rego_type_error", `undefined function ${name}`, loc);
+    return fn;
+  }
+
+  private arityOf(fn: FnTarget): number {
+    switch (fn.kind) {
+      case "builtin":
+        return fn.decl.args.length;
+      case "special":
+        return fn.arity;
+      case "user":
+        return this.env.functions.get(fn.path.join(".")) ?? 0;
+    }
+  }
+
+  private checkArity(fn: FnTarget, arity: number, got: number, loc: Location): void {
+    if (fn.kind === "special" && arity < 0) return; // variadic (print)
+    if (got !== arity) {
+      const which = got < arity ? "too few arguments" : "too many arguments";
+      throw new RegoError("rego_type_error", `${fn.name}: arity mismatch: ${which} (expected ${arity}, got ${got})`, loc);
+    }
+  }
+
+  private lowerTerm(t: Term): CTerm {
+    switch (t.type) {
+      case "null":
+        return { t: "const", v: null };
+      case "boolean":
+      case "number":
+      case "string":
+        return { t: "const", v: t.value };
+      case "var": {
+        const b = this.resolve(t);
+        if (b.kind === "slot") return { t: "var", slot: b.slot, name: t.name };
+        return rootTerm(b.root, b.path.map((p) => ({ t: "const", v: p })), t.loc);
+      }
+      case "ref": {
+        const path = t.path.map((p) => this.lowerTerm(p));
+        const head = t.head;
+        if (head.type === "var") {
+          const b = this.resolve(head);
+          if (b.kind === "root") {
+            return rootTerm(b.root, [...b.path.map((p): CTerm => ({ t: "const", v: p })), ...path], t.loc);
+          }
+          return { t: "ref", base: { t: "var", slot: b.slot, name: head.name }, path, loc: t.loc };
+        }
+        const base = this.lowerTerm(head);
+        if (base.t === "data" || base.t === "input") return { ...base, path: [...base.path, ...path] };
+        return { t: "ref", base, path, loc: t.loc };
+      }
+      case "array": {
+        const items = t.items.map((i) => this.lowerTerm(i));
+        return allConst(items) ? { t: "const", v: items.map(constValue) } : { t: "array", items };
+      }
+      case "set": {
+        const items = t.items.map((i) => this.lowerTerm(i));
+        return allConst(items) ? { t: "const", v: new RegoSet(items.map(constValue)) } : { t: "set", items };
+      }
+      case "object": {
+        const items = t.items.map(([k, v]): [CTerm, CTerm] => [this.lowerTerm(k), this.lowerTerm(v)]);
+        if (items.every(([k, v]) => k.t === "const" && v.t === "const")) {
+          return { t: "const", v: new RegoObject(items.map(([k, v]) => [constValue(k), constValue(v)])) };
+        }
+        return { t: "object", items };
+      }
+      case "arraycomp":
+      case "setcomp": {
+        const declared = new Set<string>();
+        collectDeclared(t.body, declared);
+        return this.withScope(declared, t.body, [t.head], (scope) => {
+          const body = this.lowerBody(t.body);
+          const head = this.lowerTerm(t.head);
+          return { t: t.type, head, body, closure: [...scope.closure], loc: t.loc };
+        });
+      }
+      case "objectcomp": {
+        const declared = new Set<string>();
+        collectDeclared(t.body, declared);
+        return this.withScope(declared, t.body, [t.key, t.value], (scope) => {
+          const body = this.lowerBody(t.body);
+          const key = this.lowerTerm(t.key);
+          const value = this.lowerTerm(t.value);
+          return { t: "objectcomp", key, value, body, closure: [...scope.closure], loc: t.loc };
+        });
+      }
+      case "call": {
+        const fn = this.resolveFn(t.op, t.loc);
+        const args = t.args.map((a) => this.lowerTerm(a));
+        this.checkArity(fn, this.arityOf(fn), args.length, t.loc);
+        return { t: "call", fn, args, loc: t.loc };
+      }
+      case "template":
+        return {
+          t: "template",
+          parts: t.parts.map((p) => (typeof p === "string" ? p : this.lowerTerm(p))),
+          loc: t.loc,
+        };
+    }
+  }
+}
+
+const noLoc: Location = { file: "", row: 0, col: 0 };
+
+function rootTerm(root: "data" | "input", path: CTerm[], loc: Location): CTerm {
+  return root === "data" ? { t: "data", path, loc } : { t: "input", path, loc };
+}
+
+function allConst(items: CTerm[]): boolean {
+  return items.every((i) => i.t === "const");
+}
+
+function constValue(t: CTerm): Value {
+  return (t as { t: "const"; v: Value }).v;
+}
+
+/** Names declared in a body's own scope: `some x`, `x := ...`, `some x in xs`. */
+function collectDeclared(body: Expr[], out: Set<string>): void {
+  for (const e of body) {
+    switch (e.kind) {
+      case "some":
+        for (const v of e.vars) out.add(v.name);
+        break;
+      case "somein":
+        if (e.key) collectVarNames(e.key, out);
+        collectVarNames(e.value, out);
+        break;
+      case "term":
+        if (e.term.type === "call" && e.term.op.type === "var" && e.term.op.name === "assign") {
+          const lhs = e.term.args[0];
+          if (lhs) collectVarNames(lhs, out);
+        }
+        break;
+      case "every":
+        break;
+    }
+  }
+  out.delete("_");
+}
+
+/** Variable names in a pattern term (not descending into refs' heads or comprehensions). */
+function collectVarNames(t: Term, out: Set<string>): void {
+  switch (t.type) {
+    case "var":
+      if (t.name !== "_") out.add(t.name);
+      break;
+    case "array":
+    case "set":
+      for (const i of t.items) collectVarNames(i, out);
+      break;
+    case "object":
+      for (const [, v] of t.items) collectVarNames(v, out);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Variable names used in a term at this scope level (not inside comprehension bodies). */
+function collectLevelNames(t: Term, out: Set<string>): void {
+  switch (t.type) {
+    case "var":
+      if (t.name !== "_") out.add(t.name);
+      break;
+    case "ref":
+      collectLevelNames(t.head, out);
+      for (const p of t.path) collectLevelNames(p, out);
+      break;
+    case "array":
+    case "set":
+      for (const i of t.items) collectLevelNames(i, out);
+      break;
+    case "object":
+      for (const [k, v] of t.items) {
+        collectLevelNames(k, out);
+        collectLevelNames(v, out);
+      }
+      break;
+    case "call":
+      for (const a of t.args) collectLevelNames(a, out);
+      break;
+    case "template":
+      for (const p of t.parts) if (typeof p !== "string") collectLevelNames(p, out);
+      break;
+    default:
+      break;
+  }
+}
+
+function collectExprLevelNames(e: Expr, out: Set<string>): void {
+  switch (e.kind) {
+    case "term":
+      collectLevelNames(e.term, out);
+      break;
+    case "somein":
+      collectLevelNames(e.domain, out);
+      break;
+    case "every":
+      collectLevelNames(e.domain, out);
+      break;
+    case "some":
+      break;
+  }
+  for (const w of e.with) collectLevelNames(w.value, out);
+}

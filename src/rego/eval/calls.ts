@@ -1,0 +1,127 @@
+/** Calls: builtins (with OPA's error handling), user functions, `with` replacements, specials. */
+import { SPECIALS } from "../builtins/index.js";
+import type { FnTarget } from "../compiler/ir.js";
+import { findNode } from "../compiler/ruletree.js";
+import { BuiltinError, BuiltinTypeError, type Location, RegoError } from "../errors.js";
+import { equals, formatValue, objectFrom, RegoObject, type Value } from "../value.js";
+import type { EvalContext } from "./context.js";
+import { runRule } from "./documents.js";
+import { evalTerm, firstValue, type Slots, type VK } from "./evaluator.js";
+
+/** Calls `fn` with evaluated arguments, passing each result to `k`. */
+export function callFunction(
+  ctx: EvalContext,
+  fn: FnTarget,
+  args: Value[],
+  loc: Location,
+  slots: Slots,
+  k: VK,
+): boolean {
+  const override = ctx.fnOverrides?.get(fn.name);
+  if (override) {
+    if ("value" in override) return k(override.value);
+    if (override.fn.name !== fn.name) return callFunction({ ...ctx, fnOverrides: undefined }, override.fn, args, loc, slots, k);
+  }
+  switch (fn.kind) {
+    case "builtin":
+      return callBuiltin(ctx, fn, args, loc, k);
+    case "user":
+      return callUser(ctx, fn.path, fn.name, args, k);
+    case "special":
+      return callSpecial(ctx, fn.name, args, loc, k);
+  }
+}
+
+function callBuiltin(ctx: EvalContext, fn: Extract<FnTarget, { kind: "builtin" }>, args: Value[], loc: Location, k: VK) {
+  let result: Value | undefined;
+  try {
+    result = fn.decl.impl(args, ctx.builtin);
+  } catch (e) {
+    if (e instanceof RegoError) throw e;
+    let err: RegoError;
+    if (e instanceof BuiltinTypeError) err = new RegoError("eval_type_error", `${fn.name}: ${e.message}`, loc);
+    else if (e instanceof BuiltinError) err = new RegoError("eval_builtin_error", `${fn.name}: ${e.message}`, loc);
+    else if (e instanceof RangeError) throw e;
+    else err = new RegoError("eval_builtin_error", `${fn.name}: ${e instanceof Error ? e.message : String(e)}`, loc);
+    if (ctx.strict) throw err;
+    return false;
+  }
+  if (result === undefined) return false;
+  if (fn.decl.kind === "relation") {
+    if (!Array.isArray(result)) return false;
+    for (const r of result) if (k(r)) return true;
+    return false;
+  }
+  return k(result);
+}
+
+function callUser(ctx: EvalContext, path: string[], name: string, args: Value[], k: VK): boolean {
+  const rs = findNode(ctx.policy.root, path)?.ruleSet;
+  if (!rs || rs.kind !== "function") return false;
+  let result: Value | undefined;
+  for (const rule of rs.rules) {
+    runRule(
+      ctx,
+      rule,
+      (r, slots) => {
+        const vt = r.value ?? { t: "const", v: true };
+        evalTerm(ctx, vt, slots, (v) => {
+          if (result === undefined) result = v;
+          else if (!equals(result, v)) {
+            throw new RegoError(
+              "eval_conflict_error",
+              "functions must not produce multiple outputs for same inputs",
+              r.loc,
+            );
+          }
+          return false;
+        });
+        return vt.t === "const";
+      },
+      args,
+    );
+  }
+  if (result === undefined && rs.defaultRule) {
+    result = firstValue(ctx, rs.defaultRule.value ?? { t: "const", v: true }, []);
+  }
+  void name;
+  return result === undefined ? false : k(result);
+}
+
+function callSpecial(ctx: EvalContext, name: string, args: Value[], loc: Location, k: VK): boolean {
+  switch (name) {
+    case "print":
+      ctx.builtin.print(args.map((a) => (typeof a === "string" ? a : formatValue(a))).join(" "));
+      return k(true);
+    case "trace":
+      return k(true);
+    case "opa.runtime":
+      return k(objectFrom({ env: new RegoObject(), version: "portcullis", commit: "" }));
+    case "rego.metadata.rule": {
+      const r = ctx.ruleStack[ctx.ruleStack.length - 1];
+      return k(r?.annotations ? toValue(r.annotations) : new RegoObject());
+    }
+    case "rego.metadata.chain": {
+      const r = ctx.ruleStack[ctx.ruleStack.length - 1];
+      const chain: Value[] = [];
+      if (r?.annotations) chain.push(objectFrom({ annotations: toValue(r.annotations), path: [] }));
+      if (r?.packageAnnotations) chain.push(objectFrom({ annotations: toValue(r.packageAnnotations), path: [] }));
+      return k(chain);
+    }
+    default:
+      void SPECIALS;
+      throw new RegoError("eval_internal_error", `unknown special builtin ${name}`, loc);
+  }
+}
+
+function toValue(j: unknown): Value {
+  if (j === null || j === undefined) return null;
+  if (Array.isArray(j)) return j.map(toValue);
+  if (typeof j === "object") {
+    const o = new RegoObject();
+    for (const [key, v] of Object.entries(j as Record<string, unknown>)) o.set(key, toValue(v));
+    return o;
+  }
+  if (typeof j === "boolean" || typeof j === "number" || typeof j === "string") return j;
+  return String(j);
+}

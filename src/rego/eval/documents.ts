@@ -1,0 +1,267 @@
+/**
+ * `data`: base documents merged with the virtual documents rules define. Rule set values are
+ * computed once per evaluation scope and cached.
+ */
+import type { CRule, CTerm, RuleNode, RuleSet } from "../compiler/ir.js";
+import { RegoError } from "../errors.js";
+import { equals, keyOf, RegoObject, RegoSet, type Value } from "../value.js";
+import { type EvalContext, pathKey, UNDEFINED } from "./context.js";
+import {
+  childOf,
+  evalBody,
+  evalTerm,
+  evalTerms,
+  firstValue,
+  type Slots,
+  unifyValue,
+  type VK,
+  walkValue,
+} from "./evaluator.js";
+
+/** Evaluates `data.<path>`. */
+export function evalDataRef(ctx: EvalContext, path: CTerm[], slots: Slots, k: VK): boolean {
+  return walkNode(ctx, ctx.policy.root, ctx.data, path, 0, slots, k);
+}
+
+function walkNode(
+  ctx: EvalContext,
+  node: RuleNode,
+  base: Value | undefined,
+  path: CTerm[],
+  i: number,
+  slots: Slots,
+  k: VK,
+): boolean {
+  if (ctx.dataOverrides && node.path.length > 0) {
+    const o = ctx.dataOverrides.get(pathKey(node.path));
+    if (o !== undefined) return walkValue(ctx, o, path, i, slots, k);
+  }
+  if (node.ruleSet) {
+    const v = nodeValue(ctx, node, base);
+    return v === undefined ? false : walkValue(ctx, v, path, i, slots, k);
+  }
+  if (i === path.length) {
+    const v = nodeValue(ctx, node, base);
+    return v === undefined ? false : k(v);
+  }
+  const p = path[i] as CTerm;
+  let key: Value | undefined;
+  if (p.t === "const") key = p.v;
+  else if (p.t === "var") key = slots[p.slot];
+  else key = firstValue(ctx, p, slots);
+  if (key === undefined && p.t === "var") {
+    // Iterate over both the virtual children and the base document's keys.
+    const slot = p.slot;
+    const keys: Value[] = [];
+    const seen = new Set<string>();
+    for (const c of node.children.keys()) {
+      seen.add(c);
+      keys.push(c);
+    }
+    if (base instanceof RegoObject) for (const bk of base.keys()) if (!seen.has(keyOf(bk))) keys.push(bk);
+    for (const kv of keys) {
+      slots[slot] = kv;
+      const r = stepInto(ctx, node, base, kv, path, i + 1, slots, k);
+      slots[slot] = undefined;
+      if (r) return true;
+    }
+    return false;
+  }
+  if (key === undefined) return false;
+  return stepInto(ctx, node, base, key, path, i + 1, slots, k);
+}
+
+function stepInto(
+  ctx: EvalContext,
+  node: RuleNode,
+  base: Value | undefined,
+  key: Value,
+  path: CTerm[],
+  next: number,
+  slots: Slots,
+  k: VK,
+): boolean {
+  const childBase = base === undefined ? undefined : childOf(base, key);
+  const child = typeof key === "string" ? node.children.get(key) : undefined;
+  if (child) return walkNode(ctx, child, childBase, path, next, slots, k);
+  return childBase === undefined ? false : walkValue(ctx, childBase, path, next, slots, k);
+}
+
+/** The whole document at a node: its rules' value, or base data merged with its children. */
+function nodeValue(ctx: EvalContext, node: RuleNode, base: Value | undefined): Value | undefined {
+  if (ctx.dataOverrides && node.path.length > 0) {
+    const o = ctx.dataOverrides.get(pathKey(node.path));
+    if (o !== undefined) return o;
+  }
+  const rs = node.ruleSet;
+  if (rs && rs.kind !== "partial") {
+    if (rs.kind === "function") return undefined;
+    return ruleSetValue(ctx, rs);
+  }
+  let obj: RegoObject | undefined;
+  if (rs) {
+    const v = ruleSetValue(ctx, rs);
+    if (v instanceof RegoObject) obj = new RegoObject(v.entries());
+  }
+  if (node.children.size === 0) {
+    if (obj) return obj;
+    return base;
+  }
+  obj ??= new RegoObject(base instanceof RegoObject ? base.entries() : undefined);
+  for (const [name, child] of node.children) {
+    const cv = nodeValue(ctx, child, base === undefined ? undefined : childOf(base, name));
+    if (cv !== undefined) obj.set(name, cv);
+    else obj.delete(name);
+  }
+  // A package that defines nothing (all rules undefined) is still an (empty) object.
+  return obj;
+}
+
+/** The value of a rule set (cached per evaluation scope); undefined when no rule applies. */
+export function ruleSetValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
+  const cached = ctx.cache.get(rs);
+  if (cached !== undefined) return cached === UNDEFINED ? undefined : cached;
+  let v: Value | undefined;
+  switch (rs.kind) {
+    case "complete":
+      v = completeValue(ctx, rs);
+      break;
+    case "multi":
+      v = multiValue(ctx, rs);
+      break;
+    case "partial":
+      v = partialValue(ctx, rs);
+      break;
+    case "function":
+      v = undefined;
+      break;
+  }
+  ctx.cache.set(rs, v === undefined ? UNDEFINED : v);
+  return v;
+}
+
+/** The rules worth evaluating for this input (all, unless the rule set is indexed). */
+function candidates(ctx: EvalContext, rs: RuleSet): CRule[] {
+  const idx = rs.index;
+  if (!idx || ctx.dataOverrides) return rs.rules;
+  let v: Value | undefined = ctx.input;
+  for (const seg of idx.path) {
+    if (v === undefined) break;
+    v = childOf(v, seg);
+  }
+  if (v === undefined || (typeof v === "object" && v !== null)) return v === undefined ? idx.rest : rs.rules;
+  const hit = idx.byValue.get(keyOf(v));
+  if (!hit) return idx.rest;
+  if (idx.rest.length === 0) return hit;
+  // Keep definition order so that errors and conflicts surface as they would without the index.
+  const chosen = new Set([...hit, ...idx.rest]);
+  return rs.rules.filter((r) => chosen.has(r));
+}
+
+/**
+ * Runs a rule (with its else chain): for each solution of the first body that has any, calls
+ * `emit` with the rule and its slots. Stops early when `emit` returns true.
+ */
+export function runRule(ctx: EvalContext, rule: CRule, emit: (r: CRule, slots: Slots) => boolean, args?: Value[]): boolean {
+  for (let r: CRule | undefined = rule; r; r = r.else) {
+    const slots: Slots = new Array(r.nslots);
+    let any = false;
+    let stopped = false;
+    const bodyK = (): boolean => {
+      any = true;
+      if (emit(r as CRule, slots)) stopped = true;
+      return stopped;
+    };
+    ctx.ruleStack.push(r);
+    try {
+      if (args && r.args) bindArgs(ctx, r.args, args, 0, slots, () => evalBody(ctx, (r as CRule).body, 0, slots, bodyK));
+      else evalBody(ctx, r.body, 0, slots, bodyK);
+    } finally {
+      ctx.ruleStack.pop();
+    }
+    if (stopped) return true;
+    if (any) return false;
+  }
+  return false;
+}
+
+function bindArgs(ctx: EvalContext, params: CTerm[], args: Value[], i: number, slots: Slots, k: () => boolean): boolean {
+  if (i === params.length) return k();
+  return unifyValue(ctx, params[i] as CTerm, args[i] as Value, slots, () => bindArgs(ctx, params, args, i + 1, slots, k));
+}
+
+const TRUE_TERM: CTerm = { t: "const", v: true };
+
+function completeValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
+  let result: Value | undefined;
+  for (const rule of candidates(ctx, rs)) {
+    runRule(ctx, rule, (r, slots) => {
+      const vt = r.value ?? TRUE_TERM;
+      evalTerm(ctx, vt, slots, (v) => {
+        if (result === undefined) result = v;
+        else if (!equals(result, v)) {
+          throw new RegoError("eval_conflict_error", "complete rules must not produce multiple outputs", r.loc);
+        }
+        return false;
+      });
+      // A constant value can't change with more solutions: stop at the first.
+      return vt.t === "const";
+    });
+  }
+  if (result === undefined && rs.defaultRule) result = firstValue(ctx, rs.defaultRule.value ?? TRUE_TERM, []);
+  return result;
+}
+
+function multiValue(ctx: EvalContext, rs: RuleSet): Value {
+  const out = new RegoSet();
+  for (const rule of candidates(ctx, rs)) {
+    runRule(ctx, rule, (r, slots) => {
+      evalTerm(ctx, r.key ?? TRUE_TERM, slots, (v) => {
+        out.add(v);
+        return false;
+      });
+      return false;
+    });
+  }
+  return out;
+}
+
+function partialValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
+  const out = new RegoObject();
+  let any = false;
+  for (const rule of candidates(ctx, rs)) {
+    runRule(ctx, rule, (r, slots) => {
+      evalTerms(ctx, r.refTail, slots, (keys) =>
+        evalTerm(ctx, r.value ?? TRUE_TERM, slots, (v) => {
+          insertAt(out, keys, v, r);
+          any = true;
+          return false;
+        }),
+      );
+      return false;
+    });
+  }
+  if (!any && rs.defaultRule) return firstValue(ctx, rs.defaultRule.value ?? TRUE_TERM, []);
+  return out;
+}
+
+function insertAt(obj: RegoObject, keys: Value[], v: Value, r: CRule): void {
+  let cur = obj;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i] as Value;
+    let next = cur.get(key);
+    if (next === undefined) {
+      next = new RegoObject();
+      cur.set(key, next);
+    } else if (!(next instanceof RegoObject)) {
+      throw new RegoError("eval_conflict_error", "object keys must be unique", r.loc);
+    }
+    cur = next;
+  }
+  const last = keys[keys.length - 1] as Value;
+  const prev = cur.get(last);
+  if (prev !== undefined && !equals(prev, v)) {
+    throw new RegoError("eval_conflict_error", "object keys must be unique", r.loc);
+  }
+  cur.set(last, v);
+}

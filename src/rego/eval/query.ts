@@ -1,0 +1,66 @@
+/** Runs a compiled query: builds the evaluation context, collects solutions and expression values. */
+import type { CompiledPolicy, CompiledQuery } from "../compiler/index.js";
+import type { CExpr } from "../compiler/ir.js";
+import { RegoError } from "../errors.js";
+import type { Value } from "../value.js";
+import type { EvalContext } from "./context.js";
+import { evalExpr, evalTerm, type Slots } from "./evaluator.js";
+
+export interface RunOptions {
+  input: Value | undefined;
+  data: Value;
+  strict: boolean;
+  timeoutMs: number;
+  print: (line: string) => void;
+  nowNs: number;
+}
+
+/** One solution: the slots and, per top-level expression, its value. */
+export interface Solution {
+  slots: Slots;
+  exprValues: Value[];
+}
+
+/** Evaluates a query and returns all solutions. */
+export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOptions): Solution[] {
+  const ctx: EvalContext = {
+    policy,
+    input: opts.input,
+    data: opts.data,
+    cache: new Map(),
+    fnOverrides: undefined,
+    dataOverrides: undefined,
+    strict: opts.strict,
+    builtin: { nowNs: opts.nowNs, cache: new Map(), print: opts.print },
+    limits: { deadline: Date.now() + opts.timeoutMs, steps: 0 },
+    ruleStack: [],
+  };
+  const slots: Slots = new Array(q.nslots);
+  const exprValues: Value[] = new Array(q.body.length).fill(true);
+  const position = new Map(q.original.map((e, i) => [e, i]));
+  const out: Solution[] = [];
+  const step = (i: number): boolean => {
+    if (i === q.body.length) {
+      out.push({ slots: slots.slice(), exprValues: exprValues.slice() });
+      return false;
+    }
+    const e = q.body[i] as CExpr;
+    if (e.kind === "term" && !e.negated && e.with.length === 0) {
+      return evalTerm(ctx, e.term, slots, (v) => {
+        if (v === false) return false;
+        exprValues[position.get(e) ?? i] = v;
+        return step(i + 1);
+      });
+    }
+    return evalExpr(ctx, e, slots, () => step(i + 1));
+  };
+  try {
+    step(0);
+  } catch (e) {
+    if (e instanceof RangeError) {
+      throw new RegoError("eval_internal_error", "evaluation exceeded the maximum depth (stack overflow)");
+    }
+    throw e;
+  }
+  return out;
+}

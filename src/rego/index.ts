@@ -1,0 +1,215 @@
+/**
+ * The engine's public API (`portcullis/rego`): compile modules once, query many times.
+ *
+ *   const policy = compile({ modules: { "a.rego": src }, data: {} });   // throws RegoError
+ *   policy.query("data.test.p = x", { input });                           // -> [{ x: ... }]
+ */
+import type { Module } from "./ast.js";
+import { BUILTINS, FORBIDDEN, SPECIALS } from "./builtins/index.js";
+import { type CompiledPolicy, type CompiledQuery, compileModules, compileQuery } from "./compiler/index.js";
+import { RegoError, type Location } from "./errors.js";
+import { runQuery, type Solution } from "./eval/query.js";
+import { parseModule, parseQuery, parseTerm } from "./parser.js";
+import { fromJson, type Json, RegoObject, toJson, type Value } from "./value.js";
+
+export { RegoError };
+export type { Location, RegoErrorCode } from "./errors.js";
+export type { Json, Value } from "./value.js";
+
+export interface CompileOptions {
+  /** Module sources by file name. */
+  modules: Record<string, string>;
+  /** Base documents under `data`. */
+  data?: Json;
+}
+
+export interface QueryOptions {
+  /** The input document: JSON, or a Rego value (e.g. from `parseValue`). */
+  input?: Json | Value;
+  /** Data merged over the data given to `compile`. */
+  data?: Json;
+  /** Builtin errors abort the query instead of making the expression undefined. */
+  strictBuiltinErrors?: boolean;
+  /** Abort with `eval_cancel_error` when evaluation runs longer than this (milliseconds). */
+  timeoutMs?: number;
+  /** Receives `print` output (default: discarded). */
+  print?: (line: string) => void;
+  /** Fixed `time.now_ns` value (default: the clock at the start of the query). */
+  nowNs?: number;
+}
+
+/** One expression's value in an `eval` result, as `opa eval` reports it. */
+export interface ExpressionResult {
+  value: Json;
+  text: string;
+  location: { row: number; col: number };
+}
+
+/** One solution of a query, as `opa eval` reports it. */
+export interface EvalResult {
+  expressions: ExpressionResult[];
+  bindings: Record<string, Json>;
+}
+
+/** A query compiled once against a policy, evaluated many times. */
+export interface PreparedQuery {
+  /** Solutions as variable bindings (query variables starting with `_` or `$` are omitted). */
+  query(options?: QueryOptions): Record<string, Json>[];
+  /** Solutions with expression values, as `opa eval` prints them. */
+  eval(options?: QueryOptions): EvalResult[];
+}
+
+/** A compiled policy. */
+export interface Policy {
+  /** Compiles and evaluates a query; see PreparedQuery.query. */
+  query(query: string, options?: QueryOptions): Record<string, Json>[];
+  /** Compiles and evaluates a query; see PreparedQuery.eval. */
+  eval(query: string, options?: QueryOptions): EvalResult[];
+  /** Compiles a query for repeated evaluation. */
+  prepare(query: string): PreparedQuery;
+}
+
+/** Parses, compiles and checks modules; throws RegoError (with all compile errors in `errors`). */
+export function compile(options: CompileOptions): Policy {
+  const modules: Module[] = [];
+  const errors: RegoError[] = [];
+  for (const [file, source] of Object.entries(options.modules)) {
+    try {
+      modules.push(parseModule(file, source));
+    } catch (e) {
+      if (e instanceof RegoError) errors.push(e);
+      else throw e;
+    }
+  }
+  if (errors.length > 0) {
+    const first = errors[0] as RegoError;
+    throw new RegoError(first.code, first.message, first.location, errors);
+  }
+  const compiled = guardDepth(() => compileModules(modules, BUILTINS, SPECIALS, FORBIDDEN));
+  const baseData = options.data === undefined ? new RegoObject() : fromJson(options.data);
+  return new CompiledRegoPolicy(compiled, baseData);
+}
+
+/** Parses a Rego term of constants (e.g. `{"a": {1, 2}}`) into a value; throws RegoError. */
+export function parseValue(source: string): Value {
+  const term = parseTerm(source, "value");
+  const policy = guardDepth(() => compileModules([], BUILTINS, SPECIALS, FORBIDDEN));
+  const q = compileQuery(policy, [{ kind: "term", term, negated: false, with: [], loc: term.loc }], "value");
+  const first = q.body[0];
+  if (!first || first.kind !== "term" || first.term.t !== "const") {
+    throw new RegoError("rego_compile_error", "value must be a constant term", term.loc);
+  }
+  return first.term.v;
+}
+
+/** Turns a stack overflow from very deep input into a clean error. */
+function guardDepth<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError) throw new RegoError("rego_compile_error", "input nested too deeply");
+    throw e;
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+class CompiledRegoPolicy implements Policy {
+  constructor(
+    private readonly compiled: CompiledPolicy,
+    private readonly baseData: Value,
+  ) {}
+
+  query(query: string, options?: QueryOptions): Record<string, Json>[] {
+    return this.prepare(query).query(options);
+  }
+
+  eval(query: string, options?: QueryOptions): EvalResult[] {
+    return this.prepare(query).eval(options);
+  }
+
+  prepare(query: string): PreparedQuery {
+    const body = parseQuery(query, "query");
+    const q = guardDepth(() => compileQuery(this.compiled, body, "query"));
+    return new Prepared(this.compiled, this.baseData, q, query);
+  }
+}
+
+class Prepared implements PreparedQuery {
+  constructor(
+    private readonly compiled: CompiledPolicy,
+    private readonly baseData: Value,
+    private readonly q: CompiledQuery,
+    private readonly source: string,
+  ) {}
+
+  private run(options: QueryOptions | undefined): Solution[] {
+    const o = options ?? {};
+    const data = o.data === undefined ? this.baseData : mergeData(this.baseData, fromJson(o.data));
+    return runQuery(this.compiled, this.q, {
+      input: o.input === undefined ? undefined : fromJson(o.input),
+      data,
+      strict: o.strictBuiltinErrors ?? false,
+      timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      print: o.print ?? (() => {}),
+      nowNs: o.nowNs ?? Number(process.hrtime.bigint() - hrtimeOrigin) + epochOriginNs,
+    });
+  }
+
+  query(options?: QueryOptions): Record<string, Json>[] {
+    return this.run(options).map((s) => {
+      const row: Record<string, Json> = {};
+      for (const v of this.q.vars) {
+        const val = s.slots[v.slot];
+        if (val !== undefined) row[v.name] = toJson(val);
+      }
+      return row;
+    });
+  }
+
+  eval(options?: QueryOptions): EvalResult[] {
+    const texts = expressionTexts(this.source, this.q.original.map((e) => e.loc));
+    return this.run(options).map((s) => {
+      const bindings: Record<string, Json> = {};
+      for (const v of this.q.vars) {
+        const val = s.slots[v.slot];
+        if (val !== undefined) bindings[v.name] = toJson(val);
+      }
+      const expressions = this.q.original.map((e, i) => ({
+        value: toJson(s.exprValues[i] as Value),
+        text: texts[i] ?? "",
+        location: { row: e.loc.row, col: e.loc.col },
+      }));
+      return { expressions, bindings };
+    });
+  }
+}
+
+const hrtimeOrigin = process.hrtime.bigint();
+const epochOriginNs = Date.now() * 1e6;
+
+/** Deep-merges `over` into `base` (objects merge, anything else replaces). */
+function mergeData(base: Value, over: Value): Value {
+  if (!(base instanceof RegoObject) || !(over instanceof RegoObject)) return over;
+  const out = new RegoObject(base.entries());
+  for (const [k, v] of over) {
+    const prev = out.get(k);
+    out.set(k, prev === undefined ? v : mergeData(prev, v));
+  }
+  return out;
+}
+
+/** The source text of each expression, cut at the next expression's start. */
+function expressionTexts(source: string, locs: Location[]): string[] {
+  const lineStarts = [0];
+  for (let i = 0; i < source.length; i++) if (source[i] === "\n") lineStarts.push(i + 1);
+  const offsets = locs.map((l) => (lineStarts[l.row - 1] ?? 0) + l.col - 1);
+  const sorted = [...offsets].sort((a, b) => a - b);
+  return offsets.map((start) => {
+    const next = sorted.find((o) => o > start) ?? source.length;
+    return source
+      .slice(start, next)
+      .trim()
+      .replace(/[;\s]+$/, "");
+  });
+}

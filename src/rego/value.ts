@@ -1,0 +1,327 @@
+/**
+ * Rego's value model. Scalars are JS primitives; arrays are plain JS arrays; sets and objects are
+ * classes keyed by a canonical string so that composite values hash by content. Values are
+ * immutable once built: builders mutate only before a value is shared.
+ *
+ * Numbers are IEEE-754 doubles (integers exact up to 2^53), see README "Numbers".
+ */
+export type Value = null | boolean | number | string | Value[] | RegoSet | RegoObject;
+
+/** A readonly view used where a builtin must not mutate its argument. */
+export type ArrayValue = Value[];
+
+/** Canonical key of a value: equal values (by Rego equality) have equal keys. */
+export function keyOf(v: Value): string {
+  switch (typeof v) {
+    case "string":
+      // Strings are their own key unless they could collide with an encoded non-string key.
+      return v.length > 0 && v.charCodeAt(0) <= 1 ? `\u0000${v}` : v;
+    case "number":
+      return `\u0001n${v === 0 ? 0 : v}`;
+    case "boolean":
+      return v ? "\u0001t" : "\u0001f";
+    default:
+      if (v === null) return "\u0001z";
+      return `\u0001${encodeComposite(v)}`;
+  }
+}
+
+function encodeComposite(v: Value): string {
+  if (v === null) return "z";
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+      return `n${v === 0 ? 0 : v}`;
+    case "boolean":
+      return v ? "t" : "f";
+  }
+  if (Array.isArray(v)) return `[${v.map(encodeComposite).join(",")}]`;
+  if (v instanceof RegoSet) return `<${v.sorted().map(encodeComposite).join(",")}>`;
+  const parts: string[] = [];
+  for (const [k, val] of v.sortedEntries()) parts.push(`${encodeComposite(k)}:${encodeComposite(val)}`);
+  return `{${parts.join(",")}}`;
+}
+
+/** A Rego set: unordered, unique by value. */
+export class RegoSet {
+  private readonly items = new Map<string, Value>();
+  private sortedCache: Value[] | undefined;
+
+  constructor(values?: Iterable<Value>) {
+    if (values) for (const v of values) this.add(v);
+  }
+
+  /** Adds a value (builder use only). Returns true when it was new. */
+  add(v: Value): boolean {
+    const k = keyOf(v);
+    if (this.items.has(k)) return false;
+    this.items.set(k, v);
+    this.sortedCache = undefined;
+    return true;
+  }
+
+  has(v: Value): boolean {
+    return this.items.has(keyOf(v));
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  values(): IterableIterator<Value> {
+    return this.items.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<Value> {
+    return this.items.values();
+  }
+
+  /** Elements in OPA's sort order (cached). */
+  sorted(): Value[] {
+    if (!this.sortedCache) this.sortedCache = [...this.items.values()].sort(compare);
+    return this.sortedCache;
+  }
+}
+
+/** A Rego object: keys may be any value; string keys take the fast path. */
+export class RegoObject {
+  private readonly entriesByKey = new Map<string, [Value, Value]>();
+  private sortedCache: [Value, Value][] | undefined;
+
+  constructor(entries?: Iterable<readonly [Value, Value]>) {
+    if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  /** Sets a key (builder use only). */
+  set(k: Value, v: Value): void {
+    this.entriesByKey.set(keyOf(k), [k, v]);
+    this.sortedCache = undefined;
+  }
+
+  get(k: Value): Value | undefined {
+    const e = this.entriesByKey.get(keyOf(k));
+    return e === undefined ? undefined : e[1];
+  }
+
+  has(k: Value): boolean {
+    return this.entriesByKey.has(keyOf(k));
+  }
+
+  delete(k: Value): void {
+    this.entriesByKey.delete(keyOf(k));
+    this.sortedCache = undefined;
+  }
+
+  get size(): number {
+    return this.entriesByKey.size;
+  }
+
+  keys(): Value[] {
+    const out: Value[] = [];
+    for (const e of this.entriesByKey.values()) out.push(e[0]);
+    return out;
+  }
+
+  entries(): IterableIterator<[Value, Value]> {
+    return this.entriesByKey.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<[Value, Value]> {
+    return this.entriesByKey.values();
+  }
+
+  /** Entries sorted by key in OPA's order (cached). */
+  sortedEntries(): [Value, Value][] {
+    if (!this.sortedCache) this.sortedCache = [...this.entriesByKey.values()].sort((a, b) => compare(a[0], b[0]));
+    return this.sortedCache;
+  }
+}
+
+/** OPA's type names, as `type_name` returns them. */
+export type TypeName = "null" | "boolean" | "number" | "string" | "array" | "object" | "set";
+
+/** The Rego type name of a value. */
+export function typeName(v: Value): TypeName {
+  if (v === null) return "null";
+  switch (typeof v) {
+    case "boolean":
+      return "boolean";
+    case "number":
+      return "number";
+    case "string":
+      return "string";
+  }
+  if (Array.isArray(v)) return "array";
+  return v instanceof RegoSet ? "set" : "object";
+}
+
+const typeRank: Record<TypeName, number> = {
+  null: 0,
+  boolean: 1,
+  number: 2,
+  string: 3,
+  array: 6,
+  object: 7,
+  set: 8,
+};
+
+/** Total order over values, as OPA sorts them: null < boolean < number < string < array < object < set. */
+export function compare(a: Value, b: Value): number {
+  if (a === b) return 0;
+  const ta = typeName(a);
+  const tb = typeName(b);
+  if (ta !== tb) return typeRank[ta] - typeRank[tb];
+  switch (ta) {
+    case "null":
+      return 0;
+    case "boolean":
+      return a === b ? 0 : a ? 1 : -1;
+    case "number":
+      return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+    case "string":
+      return compareStrings(a as string, b as string);
+    case "array":
+      return compareSequences(a as Value[], b as Value[]);
+    case "set":
+      return compareSequences((a as RegoSet).sorted(), (b as RegoSet).sorted());
+    case "object": {
+      const ea = (a as RegoObject).sortedEntries();
+      const eb = (b as RegoObject).sortedEntries();
+      const n = Math.min(ea.length, eb.length);
+      for (let i = 0; i < n; i++) {
+        const ek = ea[i] as [Value, Value];
+        const fk = eb[i] as [Value, Value];
+        const c = compare(ek[0], fk[0]);
+        if (c !== 0) return c;
+        const d = compare(ek[1], fk[1]);
+        if (d !== 0) return d;
+      }
+      return ea.length - eb.length;
+    }
+  }
+}
+
+/** Byte-wise (UTF-8) comparison, as Go compares strings. */
+export function compareStrings(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      // Surrogates (astral code points) sort above all BMP code points in UTF-8.
+      const sx = x >= 0xd800 && x <= 0xdfff ? x + 0x10000 : x;
+      const sy = y >= 0xd800 && y <= 0xdfff ? y + 0x10000 : y;
+      return sx < sy ? -1 : 1;
+    }
+  }
+  return a.length - b.length;
+}
+
+function compareSequences(a: Value[], b: Value[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = compare(a[i] as Value, b[i] as Value);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+/** Rego equality. */
+export function equals(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equals(a[i] as Value, b[i] as Value)) return false;
+    return true;
+  }
+  if (a instanceof RegoSet) {
+    if (!(b instanceof RegoSet) || a.size !== b.size) return false;
+    for (const v of a) if (!b.has(v)) return false;
+    return true;
+  }
+  if (!(b instanceof RegoObject) || a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (w === undefined || !equals(v, w)) return false;
+  }
+  return true;
+}
+
+/** Is this a composite (array, set, object)? */
+export function isComposite(v: Value): v is Value[] | RegoSet | RegoObject {
+  return typeof v === "object" && v !== null;
+}
+
+/** A plain JSON value, as the public API returns and accepts. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Converts a JSON value (from JSON.parse or YAML) into a Rego value. Throws on non-JSON input. */
+export function fromJson(j: unknown): Value {
+  if (j === null) return null;
+  switch (typeof j) {
+    case "boolean":
+    case "string":
+      return j;
+    case "number":
+      if (!Number.isFinite(j)) throw new TypeError(`not a JSON number: ${j}`);
+      return j;
+    case "bigint":
+      return Number(j);
+    case "object": {
+      if (Array.isArray(j)) return j.map(fromJson);
+      if (j instanceof RegoSet || j instanceof RegoObject) return j;
+      const obj = new RegoObject();
+      for (const [k, v] of Object.entries(j as Record<string, unknown>)) {
+        if (v === undefined) continue;
+        obj.set(k, fromJson(v));
+      }
+      return obj;
+    }
+    default:
+      throw new TypeError(`not a JSON value: ${typeof j}`);
+  }
+}
+
+/** Converts a Rego value to JSON: sets become arrays in OPA's sort order, non-string keys are stringified. */
+export function toJson(v: Value): Json {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map(toJson);
+  if (v instanceof RegoSet) return v.sorted().map(toJson);
+  const out: { [key: string]: Json } = {};
+  for (const [k, val] of v.sortedEntries()) out[typeof k === "string" ? k : formatValue(k)] = toJson(val);
+  return out;
+}
+
+/** Formats a number as OPA prints it (integers without exponent, others in shortest form). */
+export function formatNumber(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
+  return String(n);
+}
+
+/** Rego source-like text of a value, as OPA prints terms: sets as {..}, `set()` for the empty set. */
+export function formatValue(v: Value): string {
+  if (v === null) return "null";
+  switch (typeof v) {
+    case "boolean":
+      return v ? "true" : "false";
+    case "number":
+      return formatNumber(v);
+    case "string":
+      return JSON.stringify(v);
+  }
+  if (Array.isArray(v)) return `[${v.map(formatValue).join(", ")}]`;
+  if (v instanceof RegoSet) return v.size === 0 ? "set()" : `{${v.sorted().map(formatValue).join(", ")}}`;
+  return `{${v
+    .sortedEntries()
+    .map(([k, val]) => `${formatValue(k)}: ${formatValue(val)}`)
+    .join(", ")}}`;
+}
+
+/** Builds an object from string-keyed entries (convenience for builtins). */
+export function objectFrom(entries: Record<string, Value>): RegoObject {
+  const o = new RegoObject();
+  for (const [k, v] of Object.entries(entries)) o.set(k, v);
+  return o;
+}
