@@ -24,7 +24,9 @@ export function generateInputs(data: AuthzData, count: number, seed = 42): Authz
     const server = rng.chance(0.01) ? "gopher" : tool.server;
     const name = rng.chance(0.01) ? "frobnicate" : tool.name;
     // Mostly weekday office hours, where most teams work; the rest anywhere in the week.
-    const hourS = rng.chance(0.75) ? rng.int(0, 4) * 86400 + rng.int(9, 16) * 3600 : rng.int(0, 6) * 86400 + rng.int(0, 23) * 3600;
+    const hourS = rng.chance(0.75)
+      ? rng.int(0, 4) * 86400 + rng.int(9, 16) * 3600
+      : rng.int(0, 6) * 86400 + rng.int(0, 23) * 3600;
     // Stay clear of hour boundaries: nanoseconds beyond 2^53 are approximate.
     const seconds = WEEK_START_S + hourS + rng.int(60, 3540);
     out.push({
@@ -74,8 +76,7 @@ function makeArguments(rng: Prng, tool: Tool, team: string): Record<string, Argu
       args.url = roll < 0.85 ? `https://docs.example.com/page/${rng.int(1, 500)}` : "http://insecure.example.com/";
       break;
     case "query":
-      args.query =
-        roll < 0.8 ? `SELECT id, name FROM accounts WHERE id = ${rng.int(1, 1e6)}` : "DROP TABLE accounts";
+      args.query = roll < 0.8 ? `SELECT id, name FROM accounts WHERE id = ${rng.int(1, 1e6)}` : "DROP TABLE accounts";
       break;
     case "text":
       args.text =

@@ -138,7 +138,12 @@ function benchMcpAuthz({ iterations }: BenchOptions): Metric[] {
     { key: "engine_us_p99", label: "engine p99", value: round(quantile(engineNs, 0.99) / 1e3), unit: "µs" },
     { key: "baseline_us_median", label: "baseline median", value: round(baselineMedianUs, 3), unit: "µs" },
     { key: "baseline_us_p99", label: "baseline p99", value: round(quantile(baselineNs, 0.99) / 1e3, 3), unit: "µs" },
-    { key: "ratio_median", label: "engine / baseline (median)", value: round(engineMedianUs / baselineMedianUs, 1), unit: "x" },
+    {
+      key: "ratio_median",
+      label: "engine / baseline (median)",
+      value: round(engineMedianUs / baselineMedianUs, 1),
+      unit: "x",
+    },
   ];
 }
 
@@ -147,7 +152,9 @@ function printTable(rows: [string, string, string][]): void {
   const all = [header, ...rows];
   const widths = [0, 1, 2].map((c) => Math.max(...all.map((r) => r[c]?.length ?? 0)));
   for (const [i, row] of all.entries()) {
-    process.stdout.write(`${row.map((cell, c) => (c === 2 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join("  ")}\n`);
+    process.stdout.write(
+      `${row.map((cell, c) => (c === 2 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join("  ")}\n`,
+    );
     if (i === 0) process.stdout.write(`${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
   }
 }

@@ -158,12 +158,18 @@ function runWorker(
 function readExpected(): Map<string, string> {
   const expected = new Map<string, string>();
   if (!existsSync(EXPECTED_FILE)) return expected;
-  const doc: unknown = parse(readFileSync(EXPECTED_FILE, "utf8"));
+  const shown = relative(process.cwd(), EXPECTED_FILE);
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(EXPECTED_FILE, "utf8"));
+  } catch (e) {
+    throw new Error(`${shown}: ${errorMessage(e)}`);
+  }
   if (doc === null || doc === undefined) return expected;
-  if (!isRecord(doc)) throw new Error(`${relative(process.cwd(), EXPECTED_FILE)}: expected a mapping note -> reason`);
+  if (!isRecord(doc)) throw new Error(`${shown}: expected a mapping note -> reason`);
   for (const [note, reason] of Object.entries(doc)) {
     if (reason !== null && typeof reason !== "string") {
-      throw new Error(`${relative(process.cwd(), EXPECTED_FILE)}: reason for ${JSON.stringify(note)} must be a string`);
+      throw new Error(`${shown}: reason for ${JSON.stringify(note)} must be a string`);
     }
     expected.set(note, reason ?? "");
   }
@@ -197,6 +203,17 @@ async function main(): Promise<number> {
   if (!existsSync(options.dir) || !statSync(options.dir).isDirectory()) {
     process.stderr.write(`conformance: cases directory not found: ${options.dir}\n`);
     return 2;
+  }
+
+  // Read the list first: a broken list should not cost a whole run.
+  let expected = new Map<string, string>();
+  if (options.check || options.writeExpected) {
+    try {
+      expected = readExpected();
+    } catch (e) {
+      process.stderr.write(`conformance: ${errorMessage(e)}\n`);
+      return 2;
+    }
   }
 
   const { filter } = options;
@@ -236,13 +253,6 @@ async function main(): Promise<number> {
 
   let status = 0;
   if (options.check || options.writeExpected) {
-    let expected: Map<string, string>;
-    try {
-      expected = readExpected();
-    } catch (e) {
-      process.stderr.write(`conformance: ${errorMessage(e)}\n`);
-      return 2;
-    }
     const ran = new Set(outcomes.map((o) => o.note));
     const failing = new Set(failures.map((f) => f.note));
     if (options.check) {

@@ -25,16 +25,70 @@ interface ServerSpec {
 }
 
 const SERVERS: ServerSpec[] = [
-  { name: "github", trust: "external", argument: "repo", openWorld: true, objects: ["issue", "pull", "branch", "release"] },
-  { name: "gitlab", trust: "internal", argument: "repo", openWorld: false, objects: ["issue", "merge", "pipeline", "tag"] },
-  { name: "filesystem", trust: "internal", argument: "path", openWorld: false, objects: ["file", "dir", "link", "mode"] },
-  { name: "postgres", trust: "internal", argument: "query", openWorld: false, objects: ["table", "view", "index", "row"] },
-  { name: "slack", trust: "external", argument: "text", openWorld: true, objects: ["message", "channel", "reaction", "pin"] },
-  { name: "jira", trust: "external", argument: "text", openWorld: true, objects: ["ticket", "sprint", "board", "comment"] },
+  {
+    name: "github",
+    trust: "external",
+    argument: "repo",
+    openWorld: true,
+    objects: ["issue", "pull", "branch", "release"],
+  },
+  {
+    name: "gitlab",
+    trust: "internal",
+    argument: "repo",
+    openWorld: false,
+    objects: ["issue", "merge", "pipeline", "tag"],
+  },
+  {
+    name: "filesystem",
+    trust: "internal",
+    argument: "path",
+    openWorld: false,
+    objects: ["file", "dir", "link", "mode"],
+  },
+  {
+    name: "postgres",
+    trust: "internal",
+    argument: "query",
+    openWorld: false,
+    objects: ["table", "view", "index", "row"],
+  },
+  {
+    name: "slack",
+    trust: "external",
+    argument: "text",
+    openWorld: true,
+    objects: ["message", "channel", "reaction", "pin"],
+  },
+  {
+    name: "jira",
+    trust: "external",
+    argument: "text",
+    openWorld: true,
+    objects: ["ticket", "sprint", "board", "comment"],
+  },
   { name: "web", trust: "external", argument: "url", openWorld: true, objects: ["page", "feed", "image", "form"] },
-  { name: "kubernetes", trust: "internal", argument: "text", openWorld: false, objects: ["pod", "deployment", "secret", "job"] },
-  { name: "s3", trust: "internal", argument: "path", openWorld: false, objects: ["object", "bucket", "policy", "version"] },
-  { name: "email", trust: "external", argument: "text", openWorld: true, objects: ["message", "draft", "label", "filter"] },
+  {
+    name: "kubernetes",
+    trust: "internal",
+    argument: "text",
+    openWorld: false,
+    objects: ["pod", "deployment", "secret", "job"],
+  },
+  {
+    name: "s3",
+    trust: "internal",
+    argument: "path",
+    openWorld: false,
+    objects: ["object", "bucket", "policy", "version"],
+  },
+  {
+    name: "email",
+    trust: "external",
+    argument: "text",
+    openWorld: true,
+    objects: ["message", "draft", "label", "filter"],
+  },
 ];
 
 // Verbs decide the annotations: reads are read-only, deletes are destructive, the rest write without destroying.

@@ -42,7 +42,5 @@ export function sortBindings(rows: Record<string, Json>[]): Record<string, Json>
 
 /** Set equality of result rows: order and duplicates are ignored. */
 export function rowsEqual(got: Record<string, Json>[], want: Record<string, Json>[]): boolean {
-  return (
-    got.every((g) => want.some((w) => jsonEqual(g, w))) && want.every((w) => got.some((g) => jsonEqual(g, w)))
-  );
+  return got.every((g) => want.some((w) => jsonEqual(g, w))) && want.every((w) => got.some((g) => jsonEqual(g, w)));
 }

@@ -7,14 +7,14 @@
 import type { Module } from "./ast.js";
 import { BUILTINS, FORBIDDEN, SPECIALS } from "./builtins/index.js";
 import { type CompiledPolicy, type CompiledQuery, compileModules, compileQuery } from "./compiler/index.js";
-import { RegoError, type Location } from "./errors.js";
+import { type Location, RegoError } from "./errors.js";
 import { runQuery, type Solution } from "./eval/query.js";
 import { parseModule, parseQuery, parseTerm } from "./parser.js";
 import { fromJson, type Json, RegoObject, toJson, type Value } from "./value.js";
 
-export { RegoError };
 export type { Location, RegoErrorCode } from "./errors.js";
 export type { Json, Value } from "./value.js";
+export { RegoError };
 
 export interface CompileOptions {
   /** Module sources by file name. */
@@ -96,7 +96,7 @@ export function parseValue(source: string): Value {
   const policy = guardDepth(() => compileModules([], BUILTINS, SPECIALS, FORBIDDEN));
   const q = compileQuery(policy, [{ kind: "term", term, negated: false, with: [], loc: term.loc }], "value");
   const first = q.body[0];
-  if (!first || first.kind !== "term" || first.term.t !== "const") {
+  if (first?.kind !== "term" || first.term.t !== "const") {
     throw new RegoError("rego_compile_error", "value must be a constant term", term.loc);
   }
   return first.term.v;
@@ -168,7 +168,10 @@ class Prepared implements PreparedQuery {
   }
 
   eval(options?: QueryOptions): EvalResult[] {
-    const texts = expressionTexts(this.source, this.q.original.map((e) => e.loc));
+    const texts = expressionTexts(
+      this.source,
+      this.q.original.map((e) => e.loc),
+    );
     return this.run(options).map((s) => {
       const bindings: Record<string, Json> = {};
       for (const v of this.q.vars) {

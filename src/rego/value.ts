@@ -290,7 +290,7 @@ export function toJson(v: Value): Json {
   if (Array.isArray(v)) return v.map(toJson);
   if (v instanceof RegoSet) return v.sorted().map(toJson);
   const out: { [key: string]: Json } = {};
-  for (const [k, val] of v.sortedEntries()) out[typeof k === "string" ? k : formatValue(k)] = toJson(val);
+  for (const [k, val] of v.sortedEntries()) out[typeof k === "string" ? k : JSON.stringify(toJson(k))] = toJson(val);
   return out;
 }
 

@@ -141,7 +141,10 @@ describe("portcullis check", () => {
   it("reports unsafe variables", () => {
     const run = portcullis("check", `${FIXTURES}/broken/unsafe.rego`);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /^test\/cli\/fixtures\/broken\/unsafe\.rego:4:\d+: rego_unsafe_var_error: var x is unsafe$/m);
+    assert.match(
+      run.stderr,
+      /^test\/cli\/fixtures\/broken\/unsafe\.rego:4:\d+: rego_unsafe_var_error: var x is unsafe$/m,
+    );
   });
 });
 

@@ -17,8 +17,6 @@ options:
   -f, --format <format>  json (default) or pretty
   -h, --help             show this help`;
 
-type Format = "json" | "pretty";
-
 /** Runs `eval`; returns the exit code. Throws UsageError, LoadError or RegoError for the caller to print. */
 export function runEval(argv: string[], io: Io): number {
   const { values, positionals } = parseCommandArgs(argv, {

@@ -1,6 +1,6 @@
 /** The shape of a builtin declaration and the helpers every builtin family uses for operands. */
 import { BuiltinTypeError } from "../errors.js";
-import { RegoObject, RegoSet, type TypeName, type Value, typeName } from "../value.js";
+import { RegoObject, RegoSet, type TypeName, typeName, type Value } from "../value.js";
 
 /** A static type, used for arity/type checks at compile time and for docs. */
 export type RegoType =
@@ -74,7 +74,8 @@ export function argNumber(args: Value[], pos: number): number {
 /** Operand `pos` as an integer (OPA's wording for non-integers). */
 export function argInt(args: Value[], pos: number): number {
   const n = argNumber(args, pos);
-  if (!Number.isInteger(n)) throw new BuiltinTypeError(`operand ${pos} must be integer number but got floating-point number`);
+  if (!Number.isInteger(n))
+    throw new BuiltinTypeError(`operand ${pos} must be integer number but got floating-point number`);
   return n;
 }
 

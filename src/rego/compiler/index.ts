@@ -7,8 +7,9 @@ import type { BuiltinDecl } from "../builtins/types.js";
 import { RegoError } from "../errors.js";
 import type { CExpr, CRule, RuleKind, RuleNode } from "./ir.js";
 import { type LowerEnv, Lowerer, moduleNames } from "./lower.js";
+import { attachMetadata } from "./metadata.js";
 import { indexRuleSets } from "./ruleindex.js";
-import { addRule, checkRecursion, newNode } from "./ruletree.js";
+import { addRule, checkRecursion, newNode, ruleSetsUnder } from "./ruletree.js";
 import { checkRule, orderBody } from "./safety.js";
 
 /** The compiled policy the evaluator runs. */
@@ -40,7 +41,7 @@ interface Placed {
 function placeRule(rule: Rule, mod: Module): Placed {
   const ref = rule.head.ref;
   const head = ref[0];
-  if (!head || head.type !== "var") throw new RegoError("rego_parse_error", "invalid rule head", rule.loc);
+  if (head?.type !== "var") throw new RegoError("rego_parse_error", "invalid rule head", rule.loc);
   const path = [...mod.package.path, head.name];
   let i = 1;
   // Multi-value rules place the whole ref; single-value ones stop at the first non-string operand.
@@ -51,13 +52,11 @@ function placeRule(rule: Rule, mod: Module): Placed {
   }
   const refTail = ref.slice(i);
   let kind: RuleKind;
+  // Multi-value rules with variables in their reference (`p[q] contains r`) build objects of sets.
   if (rule.head.args) kind = "function";
-  else if (rule.head.key) kind = "multi";
   else if (refTail.length > 0) kind = "partial";
+  else if (rule.head.key) kind = "multi";
   else kind = "complete";
-  if (kind === "multi" && refTail.length > 0) {
-    throw new RegoError("rego_compile_error", "multi-value rules must have a ground reference head", rule.loc);
-  }
   if (rule.default && kind === "partial") {
     throw new RegoError("rego_compile_error", "default rules must have a ground reference head", rule.loc);
   }
@@ -88,6 +87,7 @@ export function compileModules(
   const env: LowerEnv = { builtins, specials, functions, forbidden };
   const root = newNode([]);
   const namesByModule = new Map(modules.map((m) => [m, moduleNames(m)]));
+  const byPath = new Map<CRule, Placed>();
   for (const p of placed) {
     try {
       const lowerer = new Lowerer(env, namesByModule.get(p.mod) ?? moduleNames(p.mod));
@@ -95,6 +95,7 @@ export function compileModules(
       checkRule(rule, lowerer.slotNameList);
       for (let r: CRule | undefined = rule; r; r = r.else) r.nslots = lowerer.slotCount;
       addRule(root, p.path, p.kind, rule, p.rule.default, p.arity);
+      byPath.set(rule, p);
     } catch (e) {
       if (e instanceof RegoError) errors.push(e);
       else throw e;
@@ -112,6 +113,11 @@ export function compileModules(
     const first = errors[0] as RegoError;
     const flat = errors.flatMap((e) => (e.errors.length > 0 ? e.errors : [e]));
     throw new RegoError(first.code, first.message, first.location, flat);
+  }
+  for (const rs of ruleSetsUnder(root)) {
+    const all = rs.defaultRule ? [...rs.rules, rs.defaultRule] : rs.rules;
+    const first = all[0] ? byPath.get(all[0]) : undefined;
+    if (first) attachMetadata(all, rs.path, modules, first.mod.package.path);
   }
   indexRuleSets(root);
   return { root, env, modules };

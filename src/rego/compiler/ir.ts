@@ -82,6 +82,9 @@ export interface CRule {
   annotations: Record<string, unknown> | undefined;
   /** Package annotations of the module that defines the rule. */
   packageAnnotations: Record<string, unknown> | undefined;
+  /** What rego.metadata.rule() and rego.metadata.chain() return inside this rule. */
+  metadataRule: Value;
+  metadataChain: Value;
   /** Index hint: `input.<path> == const` conditions in the body (see ruleindex.ts). */
   indexKeys: { path: string[]; value: Value }[];
 }

@@ -26,6 +26,8 @@ class Scope {
   readonly names = new Map<string, number>();
   /** Outer slots read from inside this scope (and its children). */
   readonly closure = new Set<number>();
+  /** Names declared by `some`/`:=` whose declaration has not been reached yet: invisible to nested scopes. */
+  readonly pending = new Set<string>();
   constructor(readonly parent: Scope | undefined) {}
 }
 
@@ -127,14 +129,19 @@ export class Lowerer {
     const headTerms = [...refTail, ...(rule.head.args ?? [])];
     if (rule.head.key) headTerms.push(rule.head.key);
     if (rule.head.value) headTerms.push(rule.head.value);
-    this.declareLevel(rule.body, declared, headTerms);
+    this.declareLevel(rule.body, declared, headTerms, rule.head.args ?? []);
     const args = rule.head.args?.map((a) => this.lowerTerm(a));
     const tail = refTail.map((t) => this.lowerTerm(t));
     const key = rule.head.key ? this.lowerTerm(rule.head.key) : undefined;
     const value = rule.head.value ? this.lowerTerm(rule.head.value) : undefined;
     const body = this.lowerBody(rule.body);
     const elseRule = rule.else
-      ? this.lowerRuleLevel({ ...rule.else, head: { ...rule.else.head, args: rule.head.args } }, [], argNames, packageAnnotations)
+      ? this.lowerRuleLevel(
+          { ...rule.else, head: { ...rule.else.head, args: rule.head.args } },
+          [],
+          argNames,
+          packageAnnotations,
+        )
       : undefined;
     return {
       refTail: tail,
@@ -147,6 +154,8 @@ export class Lowerer {
       loc: rule.loc,
       annotations: rule.annotations,
       packageAnnotations,
+      metadataRule: null,
+      metadataChain: null,
       indexKeys: [],
     };
   }
@@ -187,8 +196,11 @@ export class Lowerer {
    * gets its slot before lowering, so that a comprehension that reads a variable bound later in
    * the enclosing body closes over it instead of declaring its own.
    */
-  private declareLevel(body: Expr[], declared: Set<string>, extra: Term[]): void {
+  private declareLevel(body: Expr[], declared: Set<string>, extra: Term[], boundOnEntry: Term[] = extra): void {
     for (const n of declared) this.scope.names.set(n, this.newSlot(n));
+    const early = new Set<string>();
+    for (const t of boundOnEntry) collectVarNames(t, early);
+    for (const n of declared) if (!early.has(n)) this.scope.pending.add(n);
     const used = new Set<string>();
     for (const t of extra) collectLevelNames(t, used);
     for (const e of body) collectExprLevelNames(e, used);
@@ -197,7 +209,7 @@ export class Lowerer {
       let outer = this.scope.parent;
       let found = false;
       while (outer) {
-        if (outer.names.has(n)) found = true;
+        if (outer.names.has(n) && !outer.pending.has(n)) found = true;
         outer = outer.parent;
       }
       if (!found) this.scope.names.set(n, this.newSlot(n));
@@ -216,7 +228,7 @@ export class Lowerer {
     let s: Scope | undefined = this.scope;
     while (s) {
       const slot = s.names.get(v.name);
-      if (slot !== undefined) {
+      if (slot !== undefined && !(s !== this.scope && s.pending.has(v.name))) {
         if (s !== this.scope) this.markClosure(slot, s);
         return { kind: "slot", slot };
       }
@@ -257,9 +269,19 @@ export class Lowerer {
     for (const e of body) {
       const c = this.lowerExpr(e, assigned);
       if (c) out.push(c);
+      const now = new Set<string>();
+      collectDeclared([e], now);
+      for (const n of now) this.scope.pending.delete(n);
     }
     if (out.length === 0) {
-      out.push({ kind: "term", term: { t: "const", v: true }, negated: false, with: [], loc: body[0]?.loc ?? noLoc, text: "true" });
+      out.push({
+        kind: "term",
+        term: { t: "const", v: true },
+        negated: false,
+        with: [],
+        loc: body[0]?.loc ?? noLoc,
+        text: "true",
+      });
     }
     return out;
   }
@@ -307,7 +329,11 @@ export class Lowerer {
                 assigned.add(n);
               }
               if (l.type === "ref" || (l.type === "var" && (l.name === "input" || l.name === "data"))) {
-                throw new RegoError("rego_compile_error", `cannot assign to ${l.type === "var" ? l.name : "ref"}`, e.loc);
+                throw new RegoError(
+                  "rego_compile_error",
+                  `cannot assign to ${l.type === "var" ? l.name : "ref"}`,
+                  e.loc,
+                );
               }
             }
             return { ...base, kind: "unify", a: this.lowerTerm(l), b: this.lowerTerm(r) };
@@ -330,27 +356,41 @@ export class Lowerer {
   private lowerWith(mods: WithModifier[]): CWith[] {
     return mods.map((m) => {
       const segs = refSegments(m.target);
-      if (!segs) throw new RegoError("rego_compile_error", "with keyword target must reference existing input, data, or a function", m.loc);
-      const value = this.lowerTerm(m.value);
-      let fnValue: FnTarget | undefined;
-      const valueSegs = m.value.type === "var" || m.value.type === "ref" ? refSegments(m.value) : undefined;
-      if (segs[0] === "input") return { target: { kind: "input", path: segs.slice(1) }, value, fnValue, loc: m.loc };
+      if (!segs)
+        throw new RegoError(
+          "rego_compile_error",
+          "with keyword target must reference existing input, data, or a function",
+          m.loc,
+        );
+      const lowerValue = (): CTerm => this.lowerTerm(m.value);
+      if (segs[0] === "input") {
+        return { target: { kind: "input", path: segs.slice(1) }, value: lowerValue(), fnValue: undefined, loc: m.loc };
+      }
       const targetFn = this.tryResolveFn(segs);
       if (segs[0] === "data" && !(targetFn && targetFn.kind === "user")) {
-        return { target: { kind: "data", path: segs.slice(1) }, value, fnValue, loc: m.loc };
+        return { target: { kind: "data", path: segs.slice(1) }, value: lowerValue(), fnValue: undefined, loc: m.loc };
       }
       if (!targetFn) {
-        // A rule of this package referenced by its short name.
-        const b = m.target.type === "var" ? this.names.ruleNames.has(m.target.name) : false;
-        if (b || this.names.imports.has(segs[0] as string)) {
-          const r = this.resolveRefPath(segs);
-          if (r) return { target: { kind: "data", path: r }, value, fnValue, loc: m.loc };
-        }
-        throw new RegoError("rego_compile_error", `with keyword target must reference existing input, data, or a function`, m.loc);
+        const r = this.resolveRefPath(segs);
+        if (r) return { target: { kind: "data", path: r }, value: lowerValue(), fnValue: undefined, loc: m.loc };
+        throw new RegoError(
+          "rego_compile_error",
+          "with keyword target must reference existing input, data, or a function",
+          m.loc,
+        );
       }
-      if (valueSegs) fnValue = this.tryResolveFn(valueSegs);
+      // A function replaced by another function (rather than by a value).
+      const valueSegs = m.value.type === "var" || m.value.type === "ref" ? refSegments(m.value) : undefined;
+      const isLocal = m.value.type === "var" && this.isLocalName(m.value.name);
+      const fnValue = valueSegs && !isLocal ? this.tryResolveFn(valueSegs) : undefined;
+      const value: CTerm = fnValue ? { t: "const", v: null } : lowerValue();
       return { target: { kind: "fn", name: targetFn.name }, value, fnValue, loc: m.loc };
     });
+  }
+
+  private isLocalName(name: string): boolean {
+    for (let s: Scope | undefined = this.scope; s; s = s.parent) if (s.names.has(name)) return true;
+    return false;
   }
 
   /** Resolves `pkgrule.x` or `alias.x` to a data path. */
@@ -407,7 +447,11 @@ export class Lowerer {
     if (fn.kind === "special" && arity < 0) return; // variadic (print)
     if (got !== arity) {
       const which = got < arity ? "too few arguments" : "too many arguments";
-      throw new RegoError("rego_type_error", `${fn.name}: arity mismatch: ${which} (expected ${arity}, got ${got})`, loc);
+      throw new RegoError(
+        "rego_type_error",
+        `${fn.name}: arity mismatch: ${which} (expected ${arity}, got ${got})`,
+        loc,
+      );
     }
   }
 
@@ -422,7 +466,11 @@ export class Lowerer {
       case "var": {
         const b = this.resolve(t);
         if (b.kind === "slot") return { t: "var", slot: b.slot, name: t.name };
-        return rootTerm(b.root, b.path.map((p) => ({ t: "const", v: p })), t.loc);
+        return rootTerm(
+          b.root,
+          b.path.map((p) => ({ t: "const", v: p })),
+          t.loc,
+        );
       }
       case "ref": {
         const path = t.path.map((p) => this.lowerTerm(p));
@@ -590,5 +638,6 @@ function collectExprLevelNames(e: Expr, out: Set<string>): void {
     case "some":
       break;
   }
-  for (const w of e.with) collectLevelNames(w.value, out);
+  // A bare name as a `with` value usually names a replacement function, not a variable.
+  for (const w of e.with) if (w.value.type !== "var" && w.value.type !== "ref") collectLevelNames(w.value, out);
 }

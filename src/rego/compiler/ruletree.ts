@@ -82,8 +82,8 @@ function termDeps(root: RuleNode, t: CTerm, out: Set<RuleSet>): void {
       for (; i < t.path.length && n; i++) {
         if (n.ruleSet) out.add(n.ruleSet);
         const p = t.path[i] as CTerm;
-        if (p.t !== "const" || typeof p.v !== "string") break;
-        n = n.children.get(p.v);
+        if (p.t !== "const" || (typeof p.v !== "string" && typeof p.v !== "number")) break;
+        n = n.children.get(String(p.v));
       }
       if (n) for (const rs of ruleSetsUnder(n)) out.add(rs);
       for (const p of t.path) termDeps(root, p, out);

@@ -18,11 +18,11 @@ function inputs(t: CTerm, out: Slots): void {
       return;
     case "data":
     case "input":
-      for (const p of t.path) if (p.t !== "var") inputs(p, out);
+      for (const p of t.path) pathInputs(p, out);
       return;
     case "ref":
       inputs(t.base, out);
-      for (const p of t.path) if (p.t !== "var") inputs(p, out);
+      for (const p of t.path) pathInputs(p, out);
       return;
     case "array":
     case "set":
@@ -48,6 +48,31 @@ function inputs(t: CTerm, out: Slots): void {
   }
 }
 
+/** Inputs of a reference operand: variables in (nested) array/object patterns are bound by iteration. */
+function pathInputs(p: CTerm, out: Slots): void {
+  if (p.t === "var") return;
+  if (p.t === "array") {
+    for (const i of p.items) pathInputs(i, out);
+    return;
+  }
+  if (p.t === "object") {
+    for (const [k, v] of p.items) {
+      inputs(k, out);
+      pathInputs(v, out);
+    }
+    return;
+  }
+  inputs(p, out);
+}
+
+/** Variables a reference operand binds by iteration. */
+function pathOutputs(p: CTerm, out: Slots): void {
+  if (p.t === "var") out.add(p.slot);
+  else if (p.t === "array") for (const i of p.items) pathOutputs(i, out);
+  else if (p.t === "object") for (const [, v] of p.items) pathOutputs(v, out);
+  else refOutputs(p, out);
+}
+
 /** Plain variables in reference operand positions: evaluation binds them by iteration. */
 function refOutputs(t: CTerm, out: Slots): void {
   switch (t.t) {
@@ -55,10 +80,7 @@ function refOutputs(t: CTerm, out: Slots): void {
     case "input":
     case "ref":
       if (t.t === "ref") refOutputs(t.base, out);
-      for (const p of t.path) {
-        if (p.t === "var") out.add(p.slot);
-        else refOutputs(p, out);
-      }
+      for (const p of t.path) pathOutputs(p, out);
       return;
     case "array":
     case "set":
@@ -202,9 +224,11 @@ function exprOutputs(e: CExpr, bound: Slots, elsewhere: Slots): Slots | undefine
       return out;
     }
     case "call": {
-      for (const a of e.args) if (!evaluable(a, bound)) return undefined;
       const out = new Set<number>();
       for (const a of e.args) refOutputs(a, out);
+      // An argument may read a variable another argument's reference binds (`x == xs[x]`).
+      const withOut = new Set([...bound, ...out]);
+      for (const a of e.args) if (!evaluable(a, withOut)) return undefined;
       if (e.out) {
         const o = evaluable(e.out, bound) ? new Set<number>() : patternOutputs(e.out, bound);
         if (!o) return undefined;
@@ -316,14 +340,13 @@ function orderNested(e: CExpr, bound: Slots, names: readonly string[]): void {
       case "arraycomp":
       case "setcomp": {
         const inner = orderBody(t.body, bound, names, t.loc);
-        requireBound(t.head, inner, names, t.loc);
-        for (const x of t.body) orderNestedIn(x);
+        requireEvaluable(t.head, inner, names, t.loc);
         return;
       }
       case "objectcomp": {
         const inner = orderBody(t.body, bound, names, t.loc);
-        requireBound(t.key, inner, names, t.loc);
-        requireBound(t.value, inner, names, t.loc);
+        requireEvaluable(t.key, inner, names, t.loc);
+        requireEvaluable(t.value, inner, names, t.loc);
         return;
       }
       case "data":
@@ -354,7 +377,6 @@ function orderNested(e: CExpr, bound: Slots, names: readonly string[]): void {
         return;
     }
   };
-  const orderNestedIn = (_x: CExpr): void => {};
   for (const w of e.with) visit(w.value);
   switch (e.kind) {
     case "term":
@@ -385,6 +407,14 @@ function orderNested(e: CExpr, bound: Slots, names: readonly string[]): void {
   }
 }
 
+/** Throws unless `t` can be evaluated (reference operands may still iterate). */
+function requireEvaluable(t: CTerm, bound: Slots, names: readonly string[], loc: Location): void {
+  const vs = new Set<number>();
+  inputs(t, vs);
+  const unsafe = [...vs].filter((s) => !bound.has(s));
+  if (unsafe.length > 0) throw unsafeError(unsafe, names, loc);
+}
+
 /** Throws unless all variables of `t` are bound. */
 export function requireBound(t: CTerm, bound: Slots, names: readonly string[], loc: Location): void {
   const vs = new Set<number>();
@@ -401,7 +431,7 @@ export function checkRule(rule: CRule, names: readonly string[]): void {
     for (const a of r.args ?? []) allVars(a, bound);
     for (const t of [...r.refTail, r.key, r.value]) if (t) allVars(t, headUses);
     const after = orderBody(r.body, bound, names, r.loc, headUses);
-    for (const t of [...r.refTail, r.key, r.value]) if (t) requireBound(t, after, names, r.loc);
+    for (const t of [...r.refTail, r.key, r.value]) if (t) requireEvaluable(t, after, names, r.loc);
     r.nslots = names.length;
   }
 }

@@ -3,7 +3,7 @@ import { SPECIALS } from "../builtins/index.js";
 import type { FnTarget } from "../compiler/ir.js";
 import { findNode } from "../compiler/ruletree.js";
 import { BuiltinError, BuiltinTypeError, type Location, RegoError } from "../errors.js";
-import { equals, formatValue, objectFrom, RegoObject, type Value } from "../value.js";
+import { equals, formatValue, RegoObject, type Value } from "../value.js";
 import type { EvalContext } from "./context.js";
 import { runRule } from "./documents.js";
 import { evalTerm, firstValue, type Slots, type VK } from "./evaluator.js";
@@ -20,7 +20,8 @@ export function callFunction(
   const override = ctx.fnOverrides?.get(fn.name);
   if (override) {
     if ("value" in override) return k(override.value);
-    if (override.fn.name !== fn.name) return callFunction({ ...ctx, fnOverrides: undefined }, override.fn, args, loc, slots, k);
+    if (override.fn.name !== fn.name)
+      return callFunction({ ...ctx, fnOverrides: undefined }, override.fn, args, loc, slots, k);
   }
   switch (fn.kind) {
     case "builtin":
@@ -32,7 +33,13 @@ export function callFunction(
   }
 }
 
-function callBuiltin(ctx: EvalContext, fn: Extract<FnTarget, { kind: "builtin" }>, args: Value[], loc: Location, k: VK) {
+function callBuiltin(
+  ctx: EvalContext,
+  fn: Extract<FnTarget, { kind: "builtin" }>,
+  args: Value[],
+  loc: Location,
+  k: VK,
+) {
   let result: Value | undefined;
   try {
     result = fn.decl.impl(args, ctx.builtin);
@@ -57,7 +64,7 @@ function callBuiltin(ctx: EvalContext, fn: Extract<FnTarget, { kind: "builtin" }
 
 function callUser(ctx: EvalContext, path: string[], name: string, args: Value[], k: VK): boolean {
   const rs = findNode(ctx.policy.root, path)?.ruleSet;
-  if (!rs || rs.kind !== "function") return false;
+  if (rs?.kind !== "function") return false;
   let result: Value | undefined;
   for (const rule of rs.rules) {
     runRule(
@@ -96,32 +103,14 @@ function callSpecial(ctx: EvalContext, name: string, args: Value[], loc: Locatio
     case "trace":
       return k(true);
     case "opa.runtime":
-      return k(objectFrom({ env: new RegoObject(), version: "portcullis", commit: "" }));
-    case "rego.metadata.rule": {
-      const r = ctx.ruleStack[ctx.ruleStack.length - 1];
-      return k(r?.annotations ? toValue(r.annotations) : new RegoObject());
-    }
-    case "rego.metadata.chain": {
-      const r = ctx.ruleStack[ctx.ruleStack.length - 1];
-      const chain: Value[] = [];
-      if (r?.annotations) chain.push(objectFrom({ annotations: toValue(r.annotations), path: [] }));
-      if (r?.packageAnnotations) chain.push(objectFrom({ annotations: toValue(r.packageAnnotations), path: [] }));
-      return k(chain);
-    }
+      // Like OPA without a configured runtime: nothing about the host leaks into policy.
+      return k(new RegoObject());
+    case "rego.metadata.rule":
+      return k(ctx.ruleStack[ctx.ruleStack.length - 1]?.metadataRule ?? new RegoObject());
+    case "rego.metadata.chain":
+      return k(ctx.ruleStack[ctx.ruleStack.length - 1]?.metadataChain ?? []);
     default:
       void SPECIALS;
       throw new RegoError("eval_internal_error", `unknown special builtin ${name}`, loc);
   }
-}
-
-function toValue(j: unknown): Value {
-  if (j === null || j === undefined) return null;
-  if (Array.isArray(j)) return j.map(toValue);
-  if (typeof j === "object") {
-    const o = new RegoObject();
-    for (const [key, v] of Object.entries(j as Record<string, unknown>)) o.set(key, toValue(v));
-    return o;
-  }
-  if (typeof j === "boolean" || typeof j === "number" || typeof j === "string") return j;
-  return String(j);
 }

@@ -81,11 +81,22 @@ function stepInto(
   slots: Slots,
   k: VK,
 ): boolean {
-  const childBase = base === undefined ? undefined : childOf(base, key);
-  const child = typeof key === "string" ? node.children.get(key) : undefined;
+  // Base documents come from JSON, so a number operand also finds the key's string form.
+  let childBase = base === undefined ? undefined : childOf(base, key);
+  if (childBase === undefined && typeof key === "number" && base instanceof RegoObject)
+    childBase = base.get(String(key));
+  const name = typeof key === "string" ? key : typeof key === "number" ? String(key) : undefined;
+  const child = name === undefined ? undefined : node.children.get(name);
   if (child) return walkNode(ctx, child, childBase, path, next, slots, k);
-  return childBase === undefined ? false : walkValue(ctx, childBase, path, next, slots, k);
+  if (childBase === undefined) return false;
+  // Keep walking as a base document so that number operands still find string keys.
+  return childBase instanceof RegoObject
+    ? walkNode(ctx, BASE_ONLY, childBase, path, next, slots, k)
+    : walkValue(ctx, childBase, path, next, slots, k);
 }
+
+/** A node with no rules: what remains of a walk below the rule tree. */
+const BASE_ONLY: RuleNode = { children: new Map(), ruleSet: undefined, path: [] };
 
 /** The whole document at a node: its rules' value, or base data merged with its children. */
 function nodeValue(ctx: EvalContext, node: RuleNode, base: Value | undefined): Value | undefined {
@@ -110,8 +121,9 @@ function nodeValue(ctx: EvalContext, node: RuleNode, base: Value | undefined): V
   obj ??= new RegoObject(base instanceof RegoObject ? base.entries() : undefined);
   for (const [name, child] of node.children) {
     const cv = nodeValue(ctx, child, base === undefined ? undefined : childOf(base, name));
-    if (cv !== undefined) obj.set(name, cv);
-    else obj.delete(name);
+    const prev = rs ? obj.get(name) : undefined;
+    if (cv !== undefined) obj.set(name, prev === undefined ? cv : mergeVirtual(prev, cv));
+    else if (prev === undefined) obj.delete(name);
   }
   // A package that defines nothing (all rules undefined) is still an (empty) object.
   return obj;
@@ -162,7 +174,12 @@ function candidates(ctx: EvalContext, rs: RuleSet): CRule[] {
  * Runs a rule (with its else chain): for each solution of the first body that has any, calls
  * `emit` with the rule and its slots. Stops early when `emit` returns true.
  */
-export function runRule(ctx: EvalContext, rule: CRule, emit: (r: CRule, slots: Slots) => boolean, args?: Value[]): boolean {
+export function runRule(
+  ctx: EvalContext,
+  rule: CRule,
+  emit: (r: CRule, slots: Slots) => boolean,
+  args?: Value[],
+): boolean {
   for (let r: CRule | undefined = rule; r; r = r.else) {
     const slots: Slots = new Array(r.nslots);
     let any = false;
@@ -174,7 +191,8 @@ export function runRule(ctx: EvalContext, rule: CRule, emit: (r: CRule, slots: S
     };
     ctx.ruleStack.push(r);
     try {
-      if (args && r.args) bindArgs(ctx, r.args, args, 0, slots, () => evalBody(ctx, (r as CRule).body, 0, slots, bodyK));
+      if (args && r.args)
+        bindArgs(ctx, r.args, args, 0, slots, () => evalBody(ctx, (r as CRule).body, 0, slots, bodyK));
       else evalBody(ctx, r.body, 0, slots, bodyK);
     } finally {
       ctx.ruleStack.pop();
@@ -185,9 +203,18 @@ export function runRule(ctx: EvalContext, rule: CRule, emit: (r: CRule, slots: S
   return false;
 }
 
-function bindArgs(ctx: EvalContext, params: CTerm[], args: Value[], i: number, slots: Slots, k: () => boolean): boolean {
+function bindArgs(
+  ctx: EvalContext,
+  params: CTerm[],
+  args: Value[],
+  i: number,
+  slots: Slots,
+  k: () => boolean,
+): boolean {
   if (i === params.length) return k();
-  return unifyValue(ctx, params[i] as CTerm, args[i] as Value, slots, () => bindArgs(ctx, params, args, i + 1, slots, k));
+  return unifyValue(ctx, params[i] as CTerm, args[i] as Value, slots, () =>
+    bindArgs(ctx, params, args, i + 1, slots, k),
+  );
 }
 
 const TRUE_TERM: CTerm = { t: "const", v: true };
@@ -232,8 +259,8 @@ function partialValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
   for (const rule of candidates(ctx, rs)) {
     runRule(ctx, rule, (r, slots) => {
       evalTerms(ctx, r.refTail, slots, (keys) =>
-        evalTerm(ctx, r.value ?? TRUE_TERM, slots, (v) => {
-          insertAt(out, keys, v, r);
+        evalTerm(ctx, r.key ?? r.value ?? TRUE_TERM, slots, (v) => {
+          insertAt(out, keys, v, r, r.key !== undefined);
           any = true;
           return false;
         }),
@@ -245,7 +272,7 @@ function partialValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
   return out;
 }
 
-function insertAt(obj: RegoObject, keys: Value[], v: Value, r: CRule): void {
+function insertAt(obj: RegoObject, keys: Value[], v: Value, r: CRule, setLeaf: boolean): void {
   let cur = obj;
   for (let i = 0; i < keys.length - 1; i++) {
     const key = keys[i] as Value;
@@ -260,8 +287,29 @@ function insertAt(obj: RegoObject, keys: Value[], v: Value, r: CRule): void {
   }
   const last = keys[keys.length - 1] as Value;
   const prev = cur.get(last);
+  if (setLeaf) {
+    if (prev === undefined) cur.set(last, new RegoSet([v]));
+    else if (prev instanceof RegoSet) prev.add(v);
+    else throw new RegoError("eval_conflict_error", "object keys must be unique", r.loc);
+    return;
+  }
   if (prev !== undefined && !equals(prev, v)) {
     throw new RegoError("eval_conflict_error", "object keys must be unique", r.loc);
   }
   cur.set(last, v);
+}
+
+/** Merges two virtual documents defined at one path by different rules; a clash is a conflict. */
+function mergeVirtual(a: Value, b: Value): Value {
+  if (equals(a, b)) return a;
+  if (a instanceof RegoSet && b instanceof RegoSet) return new RegoSet([...a, ...b]);
+  if (a instanceof RegoObject && b instanceof RegoObject) {
+    const out = new RegoObject(a.entries());
+    for (const [k, v] of b) {
+      const prev = out.get(k);
+      out.set(k, prev === undefined ? v : mergeVirtual(prev, v));
+    }
+    return out;
+  }
+  throw new RegoError("eval_conflict_error", "object keys must be unique");
 }

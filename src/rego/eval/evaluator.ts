@@ -65,6 +65,7 @@ function evalExprPositive(ctx: EvalContext, e: CExpr, slots: Slots, k: K): boole
       );
     case "every":
       return evalTerm(ctx, e.domain, slots, (dv) => {
+        if (dv === null || typeof dv !== "object") return false;
         let all = true;
         forEachMember(dv, (key, val) => {
           let ok = false;
@@ -235,7 +236,7 @@ export function evalTerms(ctx: EvalContext, ts: CTerm[], slots: Slots, k: (vs: V
   // Fast path: constants and bound variables need no enumeration.
   let simple = true;
   for (const t of ts) {
-    if (t.t !== "const" && t.t !== "var") {
+    if (t.t !== "const" && (t.t !== "var" || slots[t.slot] === undefined)) {
       simple = false;
       break;
     }
@@ -244,21 +245,21 @@ export function evalTerms(ctx: EvalContext, ts: CTerm[], slots: Slots, k: (vs: V
     const vs: Value[] = new Array(ts.length);
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as CTerm;
-      if (t.t === "const") vs[i] = t.v;
-      else {
-        const v = slots[(t as { slot: number }).slot];
-        if (v === undefined) throw new RegoError("eval_internal_error", `var ${(t as { name: string }).name} is unbound`);
-        vs[i] = v;
-      }
+      vs[i] = t.t === "const" ? t.v : (slots[(t as { slot: number }).slot] as Value);
     }
     return k(vs);
   }
+  // Variables go last: another term's reference may bind them (`f(x, xs[x])`).
+  const order: number[] = [];
+  for (let i = 0; i < ts.length; i++) if ((ts[i] as CTerm).t !== "var") order.push(i);
+  for (let i = 0; i < ts.length; i++) if ((ts[i] as CTerm).t === "var") order.push(i);
   const acc: Value[] = new Array(ts.length);
-  const step = (i: number): boolean => {
-    if (i === ts.length) return k(acc.slice());
+  const step = (j: number): boolean => {
+    if (j === order.length) return k(acc.slice());
+    const i = order[j] as number;
     return evalTerm(ctx, ts[i] as CTerm, slots, (v) => {
       acc[i] = v;
-      return step(i + 1);
+      return step(j + 1);
     });
   };
   return step(0);

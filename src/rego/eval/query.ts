@@ -3,8 +3,9 @@ import type { CompiledPolicy, CompiledQuery } from "../compiler/index.js";
 import type { CExpr } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
 import type { Value } from "../value.js";
+import { callFunction } from "./calls.js";
 import type { EvalContext } from "./context.js";
-import { evalExpr, evalTerm, type Slots } from "./evaluator.js";
+import { evalExpr, evalTerm, evalTerms, type Slots } from "./evaluator.js";
 
 export interface RunOptions {
   input: Value | undefined;
@@ -51,6 +52,16 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
         exprValues[position.get(e) ?? i] = v;
         return step(i + 1);
       });
+    }
+    if (e.kind === "call" && !e.out && !e.negated && e.with.length === 0) {
+      // A call standing alone reports its result as the expression's value, as `opa eval` does.
+      return evalTerms(ctx, e.args, slots, (args) =>
+        callFunction(ctx, e.fn, args, e.loc, slots, (v) => {
+          if (v === false) return false;
+          exprValues[position.get(e) ?? i] = v;
+          return step(i + 1);
+        }),
+      );
     }
     return evalExpr(ctx, e, slots, () => step(i + 1));
   };
