@@ -143,7 +143,7 @@ class Prepared implements PreparedQuery {
     private readonly source: string,
   ) {}
 
-  private run(options: QueryOptions | undefined): Solution[] {
+  private run(options: QueryOptions | undefined, capture: boolean): Solution[] {
     const o = options ?? {};
     const data = o.data === undefined ? this.baseData : mergeData(this.baseData, fromJson(o.data));
     return runQuery(this.compiled, this.q, {
@@ -153,11 +153,12 @@ class Prepared implements PreparedQuery {
       timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       print: o.print ?? (() => {}),
       nowNs: o.nowNs ?? Number(process.hrtime.bigint() - hrtimeOrigin) + epochOriginNs,
+      capture,
     });
   }
 
   query(options?: QueryOptions): Record<string, Json>[] {
-    return this.run(options).map((s) => {
+    return this.run(options, false).map((s) => {
       const row: Record<string, Json> = {};
       for (const v of this.q.vars) {
         const val = s.slots[v.slot];
@@ -172,7 +173,7 @@ class Prepared implements PreparedQuery {
       this.source,
       this.q.original.map((e) => e.loc),
     );
-    return this.run(options).map((s) => {
+    return this.run(options, true).map((s) => {
       const bindings: Record<string, Json> = {};
       for (const v of this.q.vars) {
         const val = s.slots[v.slot];

@@ -2,12 +2,17 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../io.js";
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
+/** Parsed options (checked for their type by each command) and positionals. */
+export interface ParsedArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
 
 /** Parses a command's arguments (options anywhere, positionals allowed); throws UsageError when malformed. */
-export function parseCommandArgs<T extends Options>(args: string[], options: T) {
+export function parseCommandArgs(args: string[], options: NonNullable<ParseArgsConfig["options"]>): ParsedArgs {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values, positionals };
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }

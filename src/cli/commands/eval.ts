@@ -31,7 +31,7 @@ export function runEval(argv: string[], io: Io): number {
   }
   if (positionals.length !== 1 || positionals[0] === undefined) throw new UsageError("eval needs exactly one query");
   const query = positionals[0];
-  const format = values.format ?? "json";
+  const format = typeof values.format === "string" ? values.format : "json";
   if (format !== "json" && format !== "pretty") throw new UsageError(`unknown format ${JSON.stringify(format)}`);
   const dataPaths = Array.isArray(values.data) ? values.data.filter((p): p is string => typeof p === "string") : [];
   const inputPath = typeof values.input === "string" ? values.input : undefined;

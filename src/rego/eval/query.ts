@@ -14,6 +14,11 @@ export interface RunOptions {
   timeoutMs: number;
   print: (line: string) => void;
   nowNs: number;
+  /**
+   * Report `false` as a top-level expression's value instead of failing (what `opa eval` does by
+   * capturing each expression's value in a generated variable).
+   */
+  capture: boolean;
 }
 
 /** One solution: the slots and, per top-level expression, its value. */
@@ -48,7 +53,7 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
     const e = q.body[i] as CExpr;
     if (e.kind === "term" && !e.negated && e.with.length === 0) {
       return evalTerm(ctx, e.term, slots, (v) => {
-        if (v === false) return false;
+        if (v === false && !opts.capture) return false;
         exprValues[position.get(e) ?? i] = v;
         return step(i + 1);
       });
@@ -57,7 +62,7 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
       // A call standing alone reports its result as the expression's value, as `opa eval` does.
       return evalTerms(ctx, e.args, slots, (args) =>
         callFunction(ctx, e.fn, args, e.loc, slots, (v) => {
-          if (v === false) return false;
+          if (v === false && !opts.capture) return false;
           exprValues[position.get(e) ?? i] = v;
           return step(i + 1);
         }),
