@@ -151,10 +151,10 @@ export function globToRegex(pattern: string, delimiters: number[]): string {
 
 function compileGlob(ctx: BuiltinContext, pattern: string, delimiters: number[]): RE2JS {
   const key = `glob.match\u0000${delimiters.join(",")}\u0000${pattern}`;
-  const cached = ctx.cache.get(key);
+  const cached = ctx.compiled.get(key);
   if (cached instanceof RE2JS) return cached;
   const re = RE2JS.compile(globToRegex(pattern, delimiters));
-  ctx.cache.set(key, re);
+  ctx.compiled.set(key, re);
   return re;
 }
 

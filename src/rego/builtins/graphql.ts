@@ -36,7 +36,7 @@ import {
   printValue,
   pruneAst,
 } from "./graphql-ast.js";
-import { argString, type BuiltinDecl, operandError, T } from "./types.js";
+import { argString, type BoundedCache, type BuiltinDecl, operandError, T } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
 // Schema checking, after gqlparser's ValidateSchemaDocument (merged with its prelude)
@@ -488,14 +488,14 @@ function schemaOperand(v: Value, pos: number): GSchemaDoc {
 function preparedSchemaOperand(
   v: Value,
   pos: number,
-  ctx: { cache: Map<string, unknown> },
+  ctx: { compiled: BoundedCache },
 ): { doc: GSchemaDoc; prepared: PreparedSchema } {
   const key = typeof v === "string" ? `graphql.schema:${v}` : undefined;
-  const hit = key === undefined ? undefined : ctx.cache.get(key);
+  const hit = key === undefined ? undefined : ctx.compiled.get(key);
   if (hit) return hit as { doc: GSchemaDoc; prepared: PreparedSchema };
   const doc = schemaOperand(v, pos);
   const result = { doc, prepared: prepareSchema(doc) };
-  if (key !== undefined) ctx.cache.set(key, result);
+  if (key !== undefined) ctx.compiled.set(key, result);
   return result;
 }
 

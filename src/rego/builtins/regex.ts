@@ -20,10 +20,10 @@ function compile(pattern: string): RE2JS {
 /** A compiled pattern from the per-evaluation cache. */
 function getRegex(ctx: BuiltinContext, pattern: string): RE2JS {
   const key = `regex\u0000${pattern}`;
-  const hit = ctx.cache.get(key);
+  const hit = ctx.compiled.get(key);
   if (hit instanceof RE2JS) return hit;
   const re = compile(pattern);
-  ctx.cache.set(key, re);
+  ctx.compiled.set(key, re);
   return re;
 }
 
@@ -431,10 +431,10 @@ export const regexBuiltins: BuiltinDecl[] = [
         throw new BuiltinError(`end delimiter has to be exactly one character long but is ${utf8Length(start)} long`);
       }
       const key = `regex.template\u0000${start}${end}\u0000${tpl}`;
-      let re = ctx.cache.get(key);
+      let re = ctx.compiled.get(key);
       if (!(re instanceof RE2JS)) {
         re = compileTemplate(tpl, start, end);
-        ctx.cache.set(key, re);
+        ctx.compiled.set(key, re);
       }
       return (re as RE2JS).test(value);
     },

@@ -24,8 +24,31 @@ export const T = {
   anyOf: (...of: RegoType[]): RegoType => ({ kind: "anyOf", of }),
 };
 
+/** A size-bounded map (oldest entry evicted first) for work that depends only on its key. */
+export class BoundedCache {
+  private readonly entries = new Map<string, unknown>();
+  constructor(private readonly limit: number) {}
+
+  get(key: string): unknown {
+    return this.entries.get(key);
+  }
+
+  set(key: string, value: unknown): void {
+    if (this.entries.size >= this.limit && !this.entries.has(key)) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, value);
+  }
+}
+
 /** Per-evaluation facilities a builtin may use. */
 export interface BuiltinContext {
+  /**
+   * Compiled artefacts (regexes, globs, schemas) shared across evaluations: pure functions of
+   * their key, so reuse can't change a decision. Bounded, since patterns may come from input.
+   */
+  readonly compiled: BoundedCache;
   /** Nanoseconds since the epoch, fixed for the whole evaluation (time.now_ns). */
   readonly nowNs: number;
   /** Per-evaluation cache, e.g. for compiled regexes or parsed keys; keyed by the builtin. */

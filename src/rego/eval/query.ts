@@ -1,4 +1,5 @@
 /** Runs a compiled query: builds the evaluation context, collects solutions and expression values. */
+import { BoundedCache } from "../builtins/types.js";
 import type { CompiledPolicy, CompiledQuery } from "../compiler/index.js";
 import type { CExpr } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
@@ -27,6 +28,8 @@ export interface Solution {
   exprValues: Value[];
 }
 
+const compiledArtefacts = new BoundedCache(4096);
+
 /** Evaluates a query and returns all solutions. */
 export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOptions): Solution[] {
   const ctx: EvalContext = {
@@ -37,7 +40,7 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
     fnOverrides: undefined,
     dataOverrides: undefined,
     strict: opts.strict,
-    builtin: { nowNs: opts.nowNs, cache: new Map(), print: opts.print },
+    builtin: { nowNs: opts.nowNs, cache: new Map(), compiled: compiledArtefacts, print: opts.print },
     limits: { deadline: Date.now() + opts.timeoutMs, steps: 0 },
     ruleStack: [],
   };

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { arrayBuiltins } from "../../../src/rego/builtins/arrays.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinTypeError } from "../../../src/rego/errors.js";
 import { objectFrom, type Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 0, cache: new Map<string, unknown>(), print() {} };
+const ctx = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(64), print() {} };
 
 function call(name: string, ...args: Value[]): Value | undefined {
   const decl = arrayBuiltins.find((d) => d.name === name);

@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { awsBuiltins } from "../../../src/rego/builtins/aws.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinTypeError } from "../../../src/rego/errors.js";
 import { fromJson, objectFrom, RegoObject, RegoSet, toJson, type Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 1451311705000000000, cache: new Map<string, unknown>(), print() {} };
+const ctx = {
+  nowNs: 1451311705000000000,
+  cache: new Map<string, unknown>(),
+  compiled: new BoundedCache(64),
+  print() {},
+};
 const signReq = (args: Value[]): Value | undefined => {
   const decl = awsBuiltins.find((b) => b.name === "providers.aws.sign_req");
   assert.ok(decl);

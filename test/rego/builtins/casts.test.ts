@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { castBuiltins, parseGoFloat } from "../../../src/rego/builtins/casts.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError, BuiltinTypeError } from "../../../src/rego/errors.js";
 import { equals, objectFrom, RegoSet, type Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 0, cache: new Map<string, unknown>(), print() {} };
+const ctx = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(64), print() {} };
 
 function call(name: string, arg: Value): Value | undefined {
   const decl = castBuiltins.find((d) => d.name === name);

@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { cryptoBuiltins, goBase64Decode, goJsonMarshal, pemDecode } from "../../../src/rego/builtins/crypto.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError } from "../../../src/rego/errors.js";
 import { fromJson, objectFrom, RegoSet, type Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 1700000000000000000, cache: new Map<string, unknown>(), print() {} };
+const ctx = {
+  nowNs: 1700000000000000000,
+  cache: new Map<string, unknown>(),
+  compiled: new BoundedCache(64),
+  print() {},
+};
 const call = (name: string, ...args: Value[]): Value | undefined => {
   const decl = cryptoBuiltins.find((b) => b.name === name);
   assert.ok(decl, name);

@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { globBuiltins } from "../../../src/rego/builtins/glob.js";
 import type { BuiltinDecl } from "../../../src/rego/builtins/types.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError, BuiltinTypeError } from "../../../src/rego/errors.js";
 import type { Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 0, cache: new Map<string, unknown>(), print() {} };
+const ctx = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(64), print() {} };
 const decl = (name: string): BuiltinDecl => {
   const d = globBuiltins.find((b) => b.name === name);
   if (!d) throw new Error(`no builtin ${name}`);

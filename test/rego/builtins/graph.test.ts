@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { graphBuiltins } from "../../../src/rego/builtins/graph.js";
 import type { BuiltinContext } from "../../../src/rego/builtins/types.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinTypeError } from "../../../src/rego/errors.js";
 import { equals, fromJson, RegoObject, RegoSet, toJson, type Value } from "../../../src/rego/value.js";
 
-const ctx: BuiltinContext = { nowNs: 0, cache: new Map(), print() {} };
+const ctx: BuiltinContext = { nowNs: 0, cache: new Map(), compiled: new BoundedCache(64), print() {} };
 
 function call(name: string, ...args: Value[]): Value | undefined {
   const decl = graphBuiltins.find((d) => d.name === name);

@@ -5,10 +5,11 @@ import { describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { graphqlBuiltins } from "../../../src/rego/builtins/graphql.js";
 import type { BuiltinContext } from "../../../src/rego/builtins/types.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError, BuiltinTypeError } from "../../../src/rego/errors.js";
 import { equals, formatValue, fromJson, objectFrom, RegoObject, type Value } from "../../../src/rego/value.js";
 
-const ctx = (): BuiltinContext => ({ nowNs: 0, cache: new Map(), print() {} });
+const ctx = (): BuiltinContext => ({ nowNs: 0, cache: new Map(), compiled: new BoundedCache(64), print() {} });
 
 function call(name: string, ...args: Value[]): Value | undefined {
   const decl = graphqlBuiltins.find((b) => b.name === name);

@@ -2,10 +2,16 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { test } from "node:test";
 import { jwtBuiltins } from "../../../src/rego/builtins/jwt.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError } from "../../../src/rego/errors.js";
 import { fromJson, objectFrom, RegoSet, toJson, type Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 1700000000000000000, cache: new Map<string, unknown>(), print() {} };
+const ctx = {
+  nowNs: 1700000000000000000,
+  cache: new Map<string, unknown>(),
+  compiled: new BoundedCache(64),
+  print() {},
+};
 const call = (name: string, ...args: Value[]): Value | undefined => {
   const decl = jwtBuiltins.find((b) => b.name === name);
   assert.ok(decl, name);

@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { numberBuiltins } from "../../../src/rego/builtins/numbers.js";
 import type { BuiltinContext } from "../../../src/rego/builtins/types.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError, BuiltinTypeError } from "../../../src/rego/errors.js";
 import { RegoSet, type Value } from "../../../src/rego/value.js";
 
 function newCtx(): BuiltinContext {
-  return { nowNs: 0, cache: new Map(), print() {} };
+  return { nowNs: 0, cache: new Map(), compiled: new BoundedCache(64), print() {} };
 }
 
 function call(name: string, args: Value[], ctx: BuiltinContext = newCtx()): Value | undefined {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setBuiltins } from "../../../src/rego/builtins/sets.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinTypeError } from "../../../src/rego/errors.js";
 import { RegoSet, type Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 0, cache: new Map<string, unknown>(), print() {} };
+const ctx = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(64), print() {} };
 
 function call(name: string, ...args: Value[]): Value | undefined {
   const decl = setBuiltins.find((d) => d.name === name);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { sprintfBuiltins } from "../../../src/rego/builtins/sprintf.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinTypeError } from "../../../src/rego/errors.js";
 import { fromJson, RegoSet, type Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 0, cache: new Map<string, unknown>(), print() {} };
+const ctx = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(64), print() {} };
 const decl = sprintfBuiltins.find((b) => b.name === "sprintf");
 const sprintf = (format: unknown, values: unknown): Value | undefined => {
   if (!decl) throw new Error("no sprintf");

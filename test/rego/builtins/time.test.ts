@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { timeBuiltins } from "../../../src/rego/builtins/time.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError, BuiltinTypeError } from "../../../src/rego/errors.js";
 import type { Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 1_700_000_000_000_000_000, cache: new Map<string, unknown>(), print() {} };
+const ctx = {
+  nowNs: 1_700_000_000_000_000_000,
+  cache: new Map<string, unknown>(),
+  compiled: new BoundedCache(64),
+  print() {},
+};
 
 function call(name: string, ...args: Value[]): Value | undefined {
   const decl = timeBuiltins.find((d) => d.name === name);

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { typeBuiltins } from "../../../src/rego/builtins/typechecks.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { objectFrom, RegoSet, type Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 0, cache: new Map<string, unknown>(), print() {} };
+const ctx = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(64), print() {} };
 
 function call(name: string, arg: Value): Value | undefined {
   const decl = typeBuiltins.find((d) => d.name === name);

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { BuiltinDecl } from "../../../src/rego/builtins/types.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { unitsBuiltins } from "../../../src/rego/builtins/units.js";
 import { BuiltinError } from "../../../src/rego/errors.js";
 import type { Value } from "../../../src/rego/value.js";
 
-const ctx = { nowNs: 0, cache: new Map<string, unknown>(), print() {} };
+const ctx = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(64), print() {} };
 const decl = (name: string): BuiltinDecl => {
   const d = unitsBuiltins.find((b) => b.name === name);
   if (!d) throw new Error(`no builtin ${name}`);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { BuiltinContext } from "../../../src/rego/builtins/types.js";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { uuidBuiltins } from "../../../src/rego/builtins/uuid.js";
 import { BuiltinTypeError } from "../../../src/rego/errors.js";
 import { toJson, type Value } from "../../../src/rego/value.js";
@@ -11,7 +12,7 @@ function call(name: string, ctx: BuiltinContext, ...args: Value[]): Value | unde
   return decl.impl(args, ctx);
 }
 
-const newCtx = (): BuiltinContext => ({ nowNs: 0, cache: new Map(), print() {} });
+const newCtx = (): BuiltinContext => ({ nowNs: 0, cache: new Map(), compiled: new BoundedCache(64), print() {} });
 const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe("uuid.rfc4122", () => {

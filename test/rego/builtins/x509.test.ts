@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { x509Builtins } from "../../../src/rego/builtins/x509.js";
 import { BuiltinError } from "../../../src/rego/errors.js";
 import { fromJson, type RegoObject, toJson, type Value } from "../../../src/rego/value.js";
 
 // 2024-01-01, inside the validity of the test chain (2023-11-29 .. 2122/2123).
-const ctx = { nowNs: 1704067200000000000, cache: new Map<string, unknown>(), print() {} };
+const ctx = {
+  nowNs: 1704067200000000000,
+  cache: new Map<string, unknown>(),
+  compiled: new BoundedCache(64),
+  print() {},
+};
 const call = (name: string, ...args: Value[]): Value | undefined => {
   const decl = x509Builtins.find((b) => b.name === name);
   assert.ok(decl, name);
