@@ -7,7 +7,7 @@ import type { BuiltinDecl } from "../builtins/types.js";
 import { RegoError } from "../errors.js";
 import type { CExpr, CRule, RuleKind, RuleNode } from "./ir.js";
 import { type LowerEnv, Lowerer, moduleNames } from "./lower.js";
-import { attachMetadata } from "./metadata.js";
+import { attachMetadata, packageAnnotations } from "./metadata.js";
 import { indexRuleSets } from "./ruleindex.js";
 import { addRule, checkRecursion, newNode, ruleSetsUnder } from "./ruletree.js";
 import { checkRule, orderBody } from "./safety.js";
@@ -87,15 +87,15 @@ export function compileModules(
   const env: LowerEnv = { builtins, specials, functions, forbidden };
   const root = newNode([]);
   const namesByModule = new Map(modules.map((m) => [m, moduleNames(m)]));
-  const byPath = new Map<CRule, Placed>();
+  const placedByRule = new Map<CRule, Placed>();
   for (const p of placed) {
     try {
       const lowerer = new Lowerer(env, namesByModule.get(p.mod) ?? moduleNames(p.mod));
-      const rule: CRule = lowerer.lowerRule(p.rule, p.refTail, p.mod.package.annotations);
+      const rule: CRule = lowerer.lowerRule(p.rule, p.refTail);
       checkRule(rule, lowerer.slotNameList);
       for (let r: CRule | undefined = rule; r; r = r.else) r.nslots = lowerer.slotCount;
       addRule(root, p.path, p.kind, rule, p.rule.default, p.arity);
-      byPath.set(rule, p);
+      placedByRule.set(rule, p);
     } catch (e) {
       if (e instanceof RegoError) errors.push(e);
       else throw e;
@@ -114,10 +114,11 @@ export function compileModules(
     const flat = errors.flatMap((e) => (e.errors.length > 0 ? e.errors : [e]));
     throw new RegoError(first.code, first.message, first.location, flat);
   }
+  const pkgAnnotations = packageAnnotations(modules);
   for (const rs of ruleSetsUnder(root)) {
     const all = rs.defaultRule ? [...rs.rules, rs.defaultRule] : rs.rules;
-    const first = all[0] ? byPath.get(all[0]) : undefined;
-    if (first) attachMetadata(all, rs.path, modules, first.mod.package.path);
+    const first = all[0] ? placedByRule.get(all[0]) : undefined;
+    if (first) attachMetadata(all, rs.path, first.mod.package.path, pkgAnnotations);
   }
   indexRuleSets(root);
   return { root, env, modules };

@@ -80,13 +80,9 @@ export interface CRule {
   nslots: number;
   loc: Location;
   annotations: Record<string, unknown> | undefined;
-  /** Package annotations of the module that defines the rule. */
-  packageAnnotations: Record<string, unknown> | undefined;
   /** What rego.metadata.rule() and rego.metadata.chain() return inside this rule. */
   metadataRule: Value;
   metadataChain: Value;
-  /** Index hint: `input.<path> == const` conditions in the body (see ruleindex.ts). */
-  indexKeys: { path: string[]; value: Value }[];
 }
 
 export type RuleKind = "complete" | "multi" | "partial" | "function";
@@ -108,8 +104,9 @@ export interface RuleSet {
 /** Rules grouped by the value of one input path they test for equality. */
 export interface RuleIndex {
   path: string[];
+  /** Candidates per value: the rules testing for it plus `rest`, in definition order. */
   byValue: Map<string, CRule[]>;
-  /** Rules without a condition on `path`; always candidates. */
+  /** Rules without a condition on `path`; the candidates for any other value. */
   rest: CRule[];
 }
 

@@ -107,21 +107,16 @@ export class Lowerer {
   }
 
   /** Lowers a rule (and its else chain) to IR with a fresh slot space. */
-  lowerRule(rule: Rule, refTail: Term[], annotations: Record<string, unknown> | undefined): CRule {
+  lowerRule(rule: Rule, refTail: Term[]): CRule {
     this.nslots = 0;
     this.slotNames.length = 0;
     this.scope = new Scope(undefined);
     const declared = new Set<string>();
     for (const a of rule.head.args ?? []) collectVarNames(a, declared);
-    return this.lowerRuleLevel(rule, refTail, declared, annotations);
+    return this.lowerRuleLevel(rule, refTail, declared);
   }
 
-  private lowerRuleLevel(
-    rule: Rule,
-    refTail: Term[],
-    argNames: Set<string>,
-    packageAnnotations: Record<string, unknown> | undefined,
-  ): CRule {
+  private lowerRuleLevel(rule: Rule, refTail: Term[], argNames: Set<string>): CRule {
     // Each else branch shares the function's parameters but has its own body scope.
     this.scope = new Scope(undefined);
     const declared = new Set(argNames);
@@ -136,12 +131,7 @@ export class Lowerer {
     const value = rule.head.value ? this.lowerTerm(rule.head.value) : undefined;
     const body = this.lowerBody(rule.body);
     const elseRule = rule.else
-      ? this.lowerRuleLevel(
-          { ...rule.else, head: { ...rule.else.head, args: rule.head.args } },
-          [],
-          argNames,
-          packageAnnotations,
-        )
+      ? this.lowerRuleLevel({ ...rule.else, head: { ...rule.else.head, args: rule.head.args } }, [], argNames)
       : undefined;
     return {
       refTail: tail,
@@ -153,10 +143,8 @@ export class Lowerer {
       nslots: 0,
       loc: rule.loc,
       annotations: rule.annotations,
-      packageAnnotations,
       metadataRule: null,
       metadataChain: null,
-      indexKeys: [],
     };
   }
 

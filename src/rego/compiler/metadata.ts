@@ -28,18 +28,31 @@ function entry(path: string[], annotations: RegoObject | undefined): Value {
   return o;
 }
 
+/** Package annotations by package path (joined with "."), across all modules. */
+export function packageAnnotations(modules: Module[]): Map<string, RegoObject[]> {
+  const out = new Map<string, RegoObject[]>();
+  for (const m of modules) {
+    if (!m.package.annotations) continue;
+    const key = m.package.path.join(".");
+    const list = out.get(key) ?? [];
+    list.push(normalise(m.package.annotations, "package"));
+    out.set(key, list);
+  }
+  return out;
+}
+
 /** Fills `metadataRule` and `metadataChain` of every rule in a rule set. */
-export function attachMetadata(rules: CRule[], path: string[], modules: Module[], pkgPath: string[]): void {
+export function attachMetadata(
+  rules: CRule[],
+  path: string[],
+  pkgPath: string[],
+  byPackage: ReadonlyMap<string, RegoObject[]>,
+): void {
   const docAnnotations: RegoObject[] = [];
   for (const r of rules) {
     if (r.annotations && r.annotations.scope === "document") docAnnotations.push(normalise(r.annotations, "document"));
   }
-  const pkgAnnotations: RegoObject[] = [];
-  for (const m of modules) {
-    if (m.package.annotations && m.package.path.join(".") === pkgPath.join(".")) {
-      pkgAnnotations.push(normalise(m.package.annotations, "package"));
-    }
-  }
+  const pkgAnnotations = byPackage.get(pkgPath.join(".")) ?? [];
   for (const first of rules) {
     for (let r: CRule | undefined = first; r; r = r.else) {
       const own = r.annotations && r.annotations.scope !== "document" ? normalise(r.annotations, "rule") : undefined;

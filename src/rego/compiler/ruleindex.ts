@@ -48,12 +48,13 @@ function equalityConditions(body: CExpr[]): { path: string[]; value: Value }[] {
 
 function indexRuleSet(rs: RuleSet): void {
   if (rs.kind === "function" || rs.rules.length < MIN_RULES) return;
+  const conditions = new Map<CRule, { path: string[]; value: Value }[]>();
   const counts = new Map<string, { path: string[]; n: number }>();
   for (const r of rs.rules) {
-    // Else chains are evaluated as a unit, so only their first body may select.
-    r.indexKeys = equalityConditions(r.body);
+    const conds = equalityConditions(r.body);
+    conditions.set(r, conds);
     const seen = new Set<string>();
-    for (const k of r.indexKeys) {
+    for (const k of conds) {
       const id = k.path.join("\u0000");
       if (seen.has(id)) continue;
       seen.add(id);
@@ -66,19 +67,21 @@ function indexRuleSet(rs: RuleSet): void {
   for (const c of counts.values()) if (!best || c.n > best.n) best = c;
   if (!best || best.n < 2) return;
   const id = best.path.join("\u0000");
-  const byValue = new Map<string, CRule[]>();
+  const testing = new Map<CRule, string>();
   const rest: CRule[] = [];
   for (const r of rs.rules) {
-    const cond = r.indexKeys.find((k) => k.path.join("\u0000") === id);
+    const cond = conditions.get(r)?.find((k) => k.path.join("\u0000") === id);
     // An else branch runs exactly when the first body fails, so such chains are always candidates.
-    if (!cond || r.else) {
-      rest.push(r);
-      continue;
-    }
-    const key = keyOf(cond.value);
-    const list = byValue.get(key) ?? [];
-    list.push(r);
-    byValue.set(key, list);
+    if (!cond || r.else) rest.push(r);
+    else testing.set(r, keyOf(cond.value));
+  }
+  // Candidate lists keep definition order so errors and conflicts surface as without the index.
+  const byValue = new Map<string, CRule[]>();
+  for (const key of new Set(testing.values())) {
+    byValue.set(
+      key,
+      rs.rules.filter((r) => testing.get(r) === key || !testing.has(r)),
+    );
   }
   rs.index = { path: best.path, byValue, rest };
 }

@@ -415,14 +415,6 @@ function requireEvaluable(t: CTerm, bound: Slots, names: readonly string[], loc:
   if (unsafe.length > 0) throw unsafeError(unsafe, names, loc);
 }
 
-/** Throws unless all variables of `t` are bound. */
-export function requireBound(t: CTerm, bound: Slots, names: readonly string[], loc: Location): void {
-  const vs = new Set<number>();
-  allVars(t, vs);
-  const unsafe = [...vs].filter((s) => !bound.has(s));
-  if (unsafe.length > 0) throw unsafeError(unsafe, names, loc);
-}
-
 /** Orders a rule's body (and else chain) and checks its head. */
 export function checkRule(rule: CRule, names: readonly string[]): void {
   for (let r: CRule | undefined = rule; r; r = r.else) {

@@ -1,5 +1,4 @@
 /** Calls: builtins (with OPA's error handling), user functions, `with` replacements, specials. */
-import { SPECIALS } from "../builtins/index.js";
 import type { FnTarget } from "../compiler/ir.js";
 import { findNode } from "../compiler/ruletree.js";
 import { BuiltinError, BuiltinTypeError, type Location, RegoError } from "../errors.js";
@@ -27,7 +26,7 @@ export function callFunction(
     case "builtin":
       return callBuiltin(ctx, fn, args, loc, k);
     case "user":
-      return callUser(ctx, fn.path, fn.name, args, k);
+      return callUser(ctx, fn.path, args, k);
     case "special":
       return callSpecial(ctx, fn.name, args, loc, k);
   }
@@ -62,7 +61,7 @@ function callBuiltin(
   return k(result);
 }
 
-function callUser(ctx: EvalContext, path: string[], name: string, args: Value[], k: VK): boolean {
+function callUser(ctx: EvalContext, path: string[], args: Value[], k: VK): boolean {
   const rs = findNode(ctx.policy.root, path)?.ruleSet;
   if (rs?.kind !== "function") return false;
   let result: Value | undefined;
@@ -91,7 +90,6 @@ function callUser(ctx: EvalContext, path: string[], name: string, args: Value[],
   if (result === undefined && rs.defaultRule) {
     result = firstValue(ctx, rs.defaultRule.value ?? { t: "const", v: true }, []);
   }
-  void name;
   return result === undefined ? false : k(result);
 }
 
@@ -110,7 +108,6 @@ function callSpecial(ctx: EvalContext, name: string, args: Value[], loc: Locatio
     case "rego.metadata.chain":
       return k(ctx.ruleStack[ctx.ruleStack.length - 1]?.metadataChain ?? []);
     default:
-      void SPECIALS;
       throw new RegoError("eval_internal_error", `unknown special builtin ${name}`, loc);
   }
 }

@@ -162,12 +162,7 @@ function candidates(ctx: EvalContext, rs: RuleSet): CRule[] {
     v = childOf(v, seg);
   }
   if (v === undefined || (typeof v === "object" && v !== null)) return v === undefined ? idx.rest : rs.rules;
-  const hit = idx.byValue.get(keyOf(v));
-  if (!hit) return idx.rest;
-  if (idx.rest.length === 0) return hit;
-  // Keep definition order so that errors and conflicts surface as they would without the index.
-  const chosen = new Set([...hit, ...idx.rest]);
-  return rs.rules.filter((r) => chosen.has(r));
+  return idx.byValue.get(keyOf(v)) ?? idx.rest;
 }
 
 /**
