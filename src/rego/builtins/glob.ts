@@ -149,12 +149,15 @@ export function globToRegex(pattern: string, delimiters: number[]): string {
   return out + ")".repeat(depth);
 }
 
+const DOT = ".".charCodeAt(0);
+
 function compileGlob(ctx: BuiltinContext, pattern: string, delimiters: number[]): RE2JS {
-  const key = `glob.match\u0000${delimiters.join(",")}\u0000${pattern}`;
-  const cached = ctx.compiled.get(key);
+  const namespace =
+    delimiters.length === 1 && delimiters[0] === DOT ? "glob.match" : `glob.match:${delimiters.join(",")}`;
+  const cached = ctx.compiled.get(namespace, pattern);
   if (cached instanceof RE2JS) return cached;
   const re = RE2JS.compile(globToRegex(pattern, delimiters));
-  ctx.compiled.set(key, re);
+  ctx.compiled.set(namespace, pattern, re);
   return re;
 }
 

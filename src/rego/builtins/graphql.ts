@@ -490,12 +490,12 @@ function preparedSchemaOperand(
   pos: number,
   ctx: { compiled: BoundedCache },
 ): { doc: GSchemaDoc; prepared: PreparedSchema } {
-  const key = typeof v === "string" ? `graphql.schema:${v}` : undefined;
-  const hit = key === undefined ? undefined : ctx.compiled.get(key);
+  const key = typeof v === "string" ? v : undefined;
+  const hit = key === undefined ? undefined : ctx.compiled.get("graphql.schema", key);
   if (hit) return hit as { doc: GSchemaDoc; prepared: PreparedSchema };
   const doc = schemaOperand(v, pos);
   const result = { doc, prepared: prepareSchema(doc) };
-  if (key !== undefined) ctx.compiled.set(key, result);
+  if (key !== undefined) ctx.compiled.set("graphql.schema", key, result);
   return result;
 }
 

@@ -8,7 +8,7 @@ import Ajv2020Module from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { BuiltinError } from "../errors.js";
 import { formatNumber, fromJson, type Json, objectFrom, RegoObject, toJson, type Value } from "../value.js";
-import { type BuiltinDecl, T } from "./types.js";
+import { type BoundedCache, type BuiltinDecl, T } from "./types.js";
 
 // ajv ships CommonJS with a `default` property; under NodeNext the class lives there.
 const Ajv = AjvModule.default;
@@ -81,14 +81,11 @@ function checkTypes(schema: Json): void {
   }
 }
 
-const compiled = new Map<string, ValidateFunction>();
-const MAX_CACHED = 256;
-
 /** Compiles a schema with the ajv class its `$schema` asks for (draft-07 by default), caching by text. */
-function compile(schema: Json): ValidateFunction {
+function compile(schema: Json, cache: BoundedCache): ValidateFunction {
   const text = JSON.stringify(schema);
-  const hit = compiled.get(text);
-  if (hit) return hit;
+  const hit = cache.get("json.schema", text);
+  if (hit) return hit as ValidateFunction;
   checkTypes(schema);
   let subject = schema;
   const declared = schema !== null && typeof schema === "object" && !Array.isArray(schema) ? schema.$schema : undefined;
@@ -111,8 +108,7 @@ function compile(schema: Json): ValidateFunction {
   } catch (e) {
     throw new Error((e as Error).message);
   }
-  if (compiled.size >= MAX_CACHED) compiled.clear();
-  compiled.set(text, fn);
+  cache.set("json.schema", text, fn);
   return fn;
 }
 
@@ -262,9 +258,9 @@ export const jsonSchemaBuiltins: BuiltinDecl[] = [
     args: [{ name: "schema", type: T.anyOf(T.string, T.object(T.any, T.any)) }],
     result: T.array(T.anyOf(T.boolean, T.null, T.string)),
     doc: "Checks that the input is a valid JSON schema: `[true, null]`, or `[false, error]`.",
-    impl(args) {
+    impl(args, ctx) {
       try {
-        compile(load(args[0] as Value));
+        compile(load(args[0] as Value), ctx.compiled);
         return [true, null];
       } catch (e) {
         return [false, `jsonschema: ${(e as Error).message}`];
@@ -279,12 +275,12 @@ export const jsonSchemaBuiltins: BuiltinDecl[] = [
     ],
     result: T.array(T.anyOf(T.boolean, T.array(T.object(T.string, T.string)))),
     doc: "Checks a document against a JSON schema: `[true, []]`, or `[false, errors]` in gojsonschema's shape.",
-    impl(args) {
+    impl(args, ctx) {
       let doc: Json;
       let validate: ValidateFunction;
       try {
         doc = load(args[0] as Value);
-        validate = compile(load(args[1] as Value));
+        validate = compile(load(args[1] as Value), ctx.compiled);
       } catch (e) {
         throw new BuiltinError((e as Error).message);
       }

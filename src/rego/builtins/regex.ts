@@ -19,11 +19,10 @@ function compile(pattern: string): RE2JS {
 
 /** A compiled pattern from the per-evaluation cache. */
 function getRegex(ctx: BuiltinContext, pattern: string): RE2JS {
-  const key = `regex\u0000${pattern}`;
-  const hit = ctx.compiled.get(key);
+  const hit = ctx.compiled.get("regex", pattern);
   if (hit instanceof RE2JS) return hit;
   const re = compile(pattern);
-  ctx.compiled.set(key, re);
+  ctx.compiled.set("regex", pattern, re);
   return re;
 }
 
@@ -430,11 +429,11 @@ export const regexBuiltins: BuiltinDecl[] = [
       if (utf8Length(end) !== 1) {
         throw new BuiltinError(`end delimiter has to be exactly one character long but is ${utf8Length(start)} long`);
       }
-      const key = `regex.template\u0000${start}${end}\u0000${tpl}`;
-      let re = ctx.compiled.get(key);
+      const namespace = `regex.template_match:${start}${end}`;
+      let re = ctx.compiled.get(namespace, tpl);
       if (!(re instanceof RE2JS)) {
         re = compileTemplate(tpl, start, end);
-        ctx.compiled.set(key, re);
+        ctx.compiled.set(namespace, tpl, re);
       }
       return (re as RE2JS).test(value);
     },

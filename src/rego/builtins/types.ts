@@ -24,21 +24,39 @@ export const T = {
   anyOf: (...of: RegoType[]): RegoType => ({ kind: "anyOf", of }),
 };
 
-/** A size-bounded map (oldest entry evicted first) for work that depends only on its key. */
+/**
+ * A size-bounded cache (oldest entry evicted first) for work that depends only on its key.
+ * Entries live in one map per namespace, so a lookup hashes the operand string itself (whose
+ * hash V8 keeps) instead of a freshly concatenated key.
+ */
 export class BoundedCache {
-  private readonly entries = new Map<string, unknown>();
+  private readonly spaces = new Map<string, Map<string, unknown>>();
+  private readonly order: [Map<string, unknown>, string][] = [];
+  private oldest = 0;
   constructor(private readonly limit: number) {}
 
-  get(key: string): unknown {
-    return this.entries.get(key);
+  get(namespace: string, key: string): unknown {
+    return this.spaces.get(namespace)?.get(key);
   }
 
-  set(key: string, value: unknown): void {
-    if (this.entries.size >= this.limit && !this.entries.has(key)) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+  set(namespace: string, key: string, value: unknown): void {
+    let space = this.spaces.get(namespace);
+    if (!space) {
+      space = new Map();
+      this.spaces.set(namespace, space);
     }
-    this.entries.set(key, value);
+    if (!space.has(key)) {
+      if (this.order.length - this.oldest >= this.limit) {
+        const [evictFrom, evictKey] = this.order[this.oldest++] as [Map<string, unknown>, string];
+        evictFrom.delete(evictKey);
+        if (this.oldest > this.limit) {
+          this.order.splice(0, this.oldest);
+          this.oldest = 0;
+        }
+      }
+      this.order.push([space, key]);
+    }
+    space.set(key, value);
   }
 }
 

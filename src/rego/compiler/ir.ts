@@ -9,8 +9,11 @@ import type { Value } from "../value.js";
 export type CTerm =
   | { t: "const"; v: Value }
   | { t: "var"; slot: number; name: string }
-  /** `data.<path>`: walked through the rule tree and base documents. */
-  | { t: "data"; path: CTerm[]; loc: Location }
+  /**
+   * `data.<path>`: walked through the rule tree and base documents. `start` memoises where the
+   * walk's constant prefix leads in the rule tree (filled on first evaluation).
+   */
+  | { t: "data"; path: CTerm[]; loc: Location; start?: { node: RuleNode; depth: number } }
   /** `input.<path>`. */
   | { t: "input"; path: CTerm[]; loc: Location }
   /** A reference on a local value: `x[i].y`, `f(x).y`, `[1, 2][i]`. */

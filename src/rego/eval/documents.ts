@@ -19,8 +19,29 @@ import {
 } from "./evaluator.js";
 
 /** Evaluates `data.<path>`. */
-export function evalDataRef(ctx: EvalContext, path: CTerm[], slots: Slots, k: VK): boolean {
-  return walkNode(ctx, ctx.policy.root, ctx.data, path, 0, slots, k);
+export function evalDataRef(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, slots: Slots, k: VK): boolean {
+  if (ctx.dataOverrides) return walkNode(ctx, ctx.policy.root, ctx.data, t.path, 0, slots, k);
+  // Jump over the constant prefix: the same steps walkNode would take, without repeating them.
+  t.start ??= startOf(ctx.policy.root, t.path);
+  const { node, depth } = t.start;
+  let base: Value | undefined = ctx.data;
+  for (let i = 0; i < depth && base !== undefined; i++) base = childOf(base, (t.path[i] as { v: Value }).v);
+  return walkNode(ctx, node, base, t.path, depth, slots, k);
+}
+
+/** The deepest node a path's constant string prefix reaches, stopping at the first node with rules. */
+function startOf(root: RuleNode, path: CTerm[]): { node: RuleNode; depth: number } {
+  let node = root;
+  let depth = 0;
+  while (depth < path.length && !node.ruleSet) {
+    const p = path[depth] as CTerm;
+    if (p.t !== "const" || typeof p.v !== "string") break;
+    const child = node.children.get(p.v);
+    if (!child) break;
+    node = child;
+    depth++;
+  }
+  return { node, depth };
 }
 
 function walkNode(

@@ -160,7 +160,7 @@ export function evalTerm(ctx: EvalContext, t: CTerm, slots: Slots, k: VK): boole
       return k(v);
     }
     case "data":
-      return evalDataRef(ctx, t.path, slots, k);
+      return evalDataRef(ctx, t, slots, k);
     case "input":
       if (ctx.input === undefined) return false;
       return walkValue(ctx, ctx.input, t.path, 0, slots, k);
