@@ -4,7 +4,7 @@
  * Each bench is a named function returning its metrics; the runner prints a table and one JSON line
  * (`{"node":...,"benches":{name: metrics}}`) for tools to pick up. Add a bench by adding to BENCHES.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -13,7 +13,15 @@ import { createBaseline } from "./bench-baseline.js";
 import { generateInputs } from "./bench-inputs.js";
 import type { AuthzData, Decision } from "./lib/authz-model.js";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** The repository root: the nearest folder above this script with a package.json (works from .bench-build too). */
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
 interface BenchOptions {
   iterations: number;
