@@ -9,7 +9,7 @@ import type { CExpr, CRule, RuleKind, RuleNode } from "./ir.js";
 import { type LowerEnv, Lowerer, moduleNames } from "./lower.js";
 import { attachMetadata, packageAnnotations } from "./metadata.js";
 import { indexRuleSets } from "./ruleindex.js";
-import { addRule, checkRecursion, newNode, ruleSetsUnder } from "./ruletree.js";
+import { addRule, checkRecursion, newNode, nodeAt, ruleSetsUnder } from "./ruletree.js";
 import { checkRule, orderBody } from "./safety.js";
 
 /** The compiled policy the evaluator runs. */
@@ -86,6 +86,7 @@ export function compileModules(
   for (const p of placed) if (p.kind === "function") functions.set(p.path.join("."), p.arity);
   const env: LowerEnv = { builtins, specials, functions, forbidden };
   const root = newNode([]);
+  for (const mod of modules) nodeAt(root, mod.package.path).isPackage = true;
   const namesByModule = new Map(modules.map((m) => [m, moduleNames(m)]));
   const placedByRule = new Map<CRule, Placed>();
   for (const p of placed) {

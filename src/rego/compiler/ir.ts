@@ -118,4 +118,6 @@ export interface RuleNode {
   children: Map<string, RuleNode>;
   ruleSet: RuleSet | undefined;
   path: string[];
+  /** A package is declared here: its document exists (as `{}`) even without rules. */
+  isPackage?: boolean;
 }

@@ -73,19 +73,32 @@ export function ruleSetsUnder(node: RuleNode, out: RuleSet[] = []): RuleSet[] {
   return out;
 }
 
+/**
+ * Rule sets a data reference may read: along the path, a constant operand follows one child and
+ * anything else follows every child; rule sets on the way (whose values hold the rest of the path)
+ * and everything below the path's end are read.
+ */
+function matchingRuleSets(node: RuleNode, path: CTerm[], i: number, out: Set<RuleSet>): void {
+  if (node.ruleSet) out.add(node.ruleSet);
+  if (i === path.length) {
+    for (const rs of ruleSetsUnder(node)) out.add(rs);
+    return;
+  }
+  const p = path[i] as CTerm;
+  if (p.t === "const") {
+    if (typeof p.v !== "string" && typeof p.v !== "number") return;
+    const child = node.children.get(String(p.v));
+    if (child) matchingRuleSets(child, path, i + 1, out);
+    return;
+  }
+  for (const child of node.children.values()) matchingRuleSets(child, path, i + 1, out);
+}
+
 /** Rule sets a term may read: `data.a.b[x]` reads everything under `data.a.b` and rules on the way. */
 function termDeps(root: RuleNode, t: CTerm, out: Set<RuleSet>): void {
   switch (t.t) {
     case "data": {
-      let n: RuleNode | undefined = root;
-      let i = 0;
-      for (; i < t.path.length && n; i++) {
-        if (n.ruleSet) out.add(n.ruleSet);
-        const p = t.path[i] as CTerm;
-        if (p.t !== "const" || (typeof p.v !== "string" && typeof p.v !== "number")) break;
-        n = n.children.get(String(p.v));
-      }
-      if (n) for (const rs of ruleSetsUnder(n)) out.add(rs);
+      matchingRuleSets(root, t.path, 0, out);
       for (const p of t.path) termDeps(root, p, out);
       return;
     }

@@ -133,20 +133,22 @@ function nodeValue(ctx: EvalContext, node: RuleNode, base: Value | undefined): V
   let obj: RegoObject | undefined;
   if (rs) {
     const v = ruleSetValue(ctx, rs);
-    if (v instanceof RegoObject) obj = new RegoObject(v.entries());
+    if (v instanceof RegoObject) obj = pathObject(v.entries());
   }
   if (node.children.size === 0) {
     if (obj) return obj;
-    return base;
+    // A package without rules is still an (empty) object.
+    return base ?? (node.isPackage ? new RegoObject() : undefined);
   }
-  obj ??= new RegoObject(base instanceof RegoObject ? base.entries() : undefined);
+  obj ??= pathObject(base instanceof RegoObject ? base.entries() : undefined);
   for (const [name, child] of node.children) {
     const cv = nodeValue(ctx, child, base === undefined ? undefined : childOf(base, name));
-    const prev = rs ? obj.get(name) : undefined;
-    if (cv !== undefined) obj.set(name, prev === undefined ? cv : mergeVirtual(prev, cv));
-    else if (prev === undefined) obj.delete(name);
+    if (cv === undefined) continue;
+    const prev = obj.get(name);
+    if (prev === undefined) obj.set(name, cv);
+    else if (rs) obj.set(name, mergeVirtual(prev, cv));
+    else obj.set(name, mergeBase(prev, cv));
   }
-  // A package that defines nothing (all rules undefined) is still an (empty) object.
   return obj;
 }
 
@@ -270,7 +272,7 @@ function multiValue(ctx: EvalContext, rs: RuleSet): Value {
 }
 
 function partialValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
-  const out = new RegoObject();
+  const out = pathObject();
   let any = false;
   for (const rule of candidates(ctx, rs)) {
     runRule(ctx, rule, (r, slots) => {
@@ -294,9 +296,10 @@ function insertAt(obj: RegoObject, keys: Value[], v: Value, r: CRule, setLeaf: b
     const key = keys[i] as Value;
     let next = cur.get(key);
     if (next === undefined) {
-      next = new RegoObject();
+      next = pathObject();
       cur.set(key, next);
-    } else if (!(next instanceof RegoObject)) {
+    } else if (!(next instanceof RegoObject) || !pathObjects.has(next)) {
+      // Another rule's value: a rule may not write inside it.
       throw new RegoError("eval_conflict_error", "object keys must be unique", r.loc);
     }
     cur = next;
@@ -315,12 +318,35 @@ function insertAt(obj: RegoObject, keys: Value[], v: Value, r: CRule, setLeaf: b
   cur.set(last, v);
 }
 
+/**
+ * Objects the rule tree builds from reference heads (`a.b[c].d := v`). Rules defining the same
+ * path merge into these; a rule's own value is never merged into.
+ */
+const pathObjects = new WeakSet<RegoObject>();
+
+function pathObject(entries?: Iterable<readonly [Value, Value]>): RegoObject {
+  const o = new RegoObject(entries);
+  pathObjects.add(o);
+  return o;
+}
+
+/** Base data and a virtual document at one path: objects merge, otherwise the base document wins (as OPA). */
+function mergeBase(base: Value, virtual: Value): Value {
+  if (!(base instanceof RegoObject) || !(virtual instanceof RegoObject)) return base;
+  const out = pathObject(base.entries());
+  for (const [k, v] of virtual) {
+    const prev = out.get(k);
+    out.set(k, prev === undefined ? v : mergeBase(prev, v));
+  }
+  return out;
+}
+
 /** Merges two virtual documents defined at one path by different rules; a clash is a conflict. */
 function mergeVirtual(a: Value, b: Value): Value {
   if (equals(a, b)) return a;
   if (a instanceof RegoSet && b instanceof RegoSet) return new RegoSet([...a, ...b]);
-  if (a instanceof RegoObject && b instanceof RegoObject) {
-    const out = new RegoObject(a.entries());
+  if (a instanceof RegoObject && b instanceof RegoObject && pathObjects.has(a) && pathObjects.has(b)) {
+    const out = pathObject(a.entries());
     for (const [k, v] of b) {
       const prev = out.get(k);
       out.set(k, prev === undefined ? v : mergeVirtual(prev, v));
