@@ -21,6 +21,7 @@ import { netBuiltins } from "./net.js";
 import { numberBuiltins } from "./numbers.js";
 import { objectBuiltins } from "./objects.js";
 import { regexBuiltins } from "./regex.js";
+import { regoAstBuiltins } from "./rego-ast.js";
 import { semverBuiltins } from "./semver.js";
 import { setBuiltins } from "./sets.js";
 import { sprintfBuiltins } from "./sprintf.js";
@@ -61,6 +62,7 @@ const families: readonly (readonly BuiltinDecl[])[] = [
   jwtBuiltins,
   awsBuiltins,
   graphqlBuiltins,
+  regoAstBuiltins,
 ];
 
 /** Every builtin by name. */
