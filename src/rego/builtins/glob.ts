@@ -150,15 +150,40 @@ export function globToRegex(pattern: string, delimiters: number[]): string {
 }
 
 const DOT = ".".charCodeAt(0);
+const META = /[*?[\]{}\\,]/;
 
-function compileGlob(ctx: BuiltinContext, pattern: string, delimiters: number[]): RE2JS {
+/** Matches a string against a compiled glob. */
+type GlobMatcher = (s: string) => boolean;
+
+/**
+ * The common shapes of policy globs ("a.b", "a.*", "a.**") match with string operations; anything
+ * else goes through RE2. Both give gobwas' semantics: `*` spans no delimiter, `**` spans anything.
+ */
+function fastMatcher(pattern: string, delimiters: number[]): GlobMatcher | undefined {
+  if (!META.test(pattern)) return (s) => s === pattern;
+  if (pattern.endsWith("**")) {
+    const prefix = pattern.slice(0, -2);
+    return META.test(prefix) ? undefined : (s) => s.startsWith(prefix);
+  }
+  if (pattern.endsWith("*")) {
+    const prefix = pattern.slice(0, -1);
+    if (META.test(prefix)) return undefined;
+    const delims = delimiters.map((d) => String.fromCodePoint(d));
+    return (s) => s.startsWith(prefix) && !delims.some((d) => s.includes(d, prefix.length));
+  }
+  return undefined;
+}
+
+function compileGlob(ctx: BuiltinContext, pattern: string, delimiters: number[]): GlobMatcher {
   const namespace =
     delimiters.length === 1 && delimiters[0] === DOT ? "glob.match" : `glob.match:${delimiters.join(",")}`;
   const cached = ctx.compiled.get(namespace, pattern);
-  if (cached instanceof RE2JS) return cached;
+  if (cached) return cached as GlobMatcher;
+  // Parsing through RE2 also validates the pattern, even when a fast matcher will run it.
   const re = RE2JS.compile(globToRegex(pattern, delimiters));
-  ctx.compiled.set(namespace, pattern, re);
-  return re;
+  const matcher = fastMatcher(pattern, delimiters) ?? ((s: string) => re.matches(s));
+  ctx.compiled.set(namespace, pattern, matcher);
+  return matcher;
 }
 
 /** The delimiters operand: null means none, an empty array means ".", elements must be single characters. */
@@ -203,7 +228,7 @@ export const globBuiltins: BuiltinDecl[] = [
       const pattern = argString(args, 1);
       const delimiters = delimitersOperand(args[1] as Value);
       const match = argString(args, 3);
-      return compileGlob(ctx, pattern, delimiters).matches(match);
+      return compileGlob(ctx, pattern, delimiters)(match);
     },
   },
   {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { globBuiltins } from "../../../src/rego/builtins/glob.js";
+import fc from "fast-check";
+import { RE2JS } from "re2js";
+import { globBuiltins, globToRegex } from "../../../src/rego/builtins/glob.js";
 import type { BuiltinDecl } from "../../../src/rego/builtins/types.js";
 import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError, BuiltinTypeError } from "../../../src/rego/errors.js";
@@ -70,5 +72,31 @@ describe("glob builtins", () => {
     const start = Date.now();
     assert.equal(match("*a*a*a*a*a*a*a*a*b", [], "a".repeat(100_000)), false);
     assert.ok(Date.now() - start < 2000, "took too long");
+  });
+});
+
+describe("glob.match fast paths", () => {
+  it("agree with the RE2 translation on literal, `*` and `**` suffix patterns", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("a", "b", ".", "/"), { maxLength: 4 }).map((xs) => xs.join("")),
+        fc.constantFrom("", "*", "**"),
+        fc.array(fc.constantFrom("a", "b", ".", "/"), { maxLength: 6 }).map((xs) => xs.join("")),
+        fc.constantFrom<Value>([], ["/"], null),
+        (prefix, suffix, subject, delimiters) => {
+          const pattern = prefix + suffix;
+          const delims =
+            delimiters === null ? [] : (delimiters as string[]).length === 0 ? ["."] : (delimiters as string[]);
+          const re = RE2JS.compile(
+            globToRegex(
+              pattern,
+              delims.map((d) => d.codePointAt(0) as number),
+            ),
+          );
+          assert.equal(match(pattern, delimiters, subject), re.matches(subject));
+        },
+      ),
+      { seed: 7, numRuns: 2000 },
+    );
   });
 });
