@@ -7,6 +7,14 @@ import type { BuiltinDecl } from "../builtins/types.js";
 import { type Location, RegoError } from "../errors.js";
 import { RegoObject, RegoSet, type Value } from "../value.js";
 import type { CExpr, CRule, CTerm, CWith, FnTarget } from "./ir.js";
+import {
+  collectDeclared,
+  collectExprLevelNames,
+  collectLevelNames,
+  collectVarNames,
+  type ModuleNames,
+  refSegments,
+} from "./names.js";
 
 /** What the lowering of one module needs to know about the whole policy. */
 export interface LowerEnv {
@@ -31,54 +39,10 @@ class Scope {
   constructor(readonly parent: Scope | undefined) {}
 }
 
-/** Module-level name context. */
-interface ModuleNames {
-  file: string;
-  packagePath: string[];
-  /** First segments of the package's rule heads. */
-  ruleNames: Set<string>;
-  /** Import aliases. */
-  imports: Map<string, { root: "data" | "input"; path: string[] }>;
-}
-
-/** Collects module-level names (package rules and imports). */
-export function moduleNames(mod: Module): ModuleNames {
-  const ruleNames = new Set<string>();
-  for (const r of mod.rules) {
-    const head = r.head.ref[0];
-    if (head && head.type === "var") ruleNames.add(head.name);
-  }
-  const imports = new Map<string, { root: "data" | "input"; path: string[] }>();
-  for (const imp of mod.imports) {
-    const segs = refSegments(imp.path);
-    if (!segs) throw new RegoError("rego_parse_error", "invalid import path", imp.loc);
-    const root = segs[0];
-    if (root !== "data" && root !== "input") continue; // future.keywords, rego.v1
-    const alias = imp.alias ?? segs[segs.length - 1];
-    if (alias === undefined) continue;
-    if (segs.length === 1 && !imp.alias) continue;
-    imports.set(alias, { root, path: segs.slice(1) });
-  }
-  return { file: mod.file, packagePath: mod.package.path, ruleNames, imports };
-}
-
-/** `a.b["c"]` -> ["a","b","c"]; undefined when not all operands are strings. */
-export function refSegments(t: Term): string[] | undefined {
-  if (t.type === "var") return [t.name];
-  if (t.type !== "ref" || t.head.type !== "var") return undefined;
-  const out = [t.head.name];
-  for (const p of t.path) {
-    if (p.type !== "string") return undefined;
-    out.push(p.value);
-  }
-  return out;
-}
-
-let wildcardCounter = 0;
-
 /** Lowers the rules and queries of one module (or a query without a module). */
 export class Lowerer {
   private nslots = 0;
+  private wildcards = 0;
   private scope: Scope;
   private readonly slotNames: string[] = [];
 
@@ -210,7 +174,7 @@ export class Lowerer {
 
   private resolve(v: VarTerm): Binding {
     if (v.name === "_") {
-      return { kind: "slot", slot: this.newSlot(`_$${wildcardCounter++}`) };
+      return { kind: "slot", slot: this.newSlot(`_$${this.wildcards++}`) };
     }
     // Local scopes first (innermost out): declared or already seen variables.
     let s: Scope | undefined = this.scope;
@@ -537,95 +501,4 @@ function allConst(items: CTerm[]): boolean {
 
 function constValue(t: CTerm): Value {
   return (t as { t: "const"; v: Value }).v;
-}
-
-/** Names declared in a body's own scope: `some x`, `x := ...`, `some x in xs`. */
-function collectDeclared(body: Expr[], out: Set<string>): void {
-  for (const e of body) {
-    switch (e.kind) {
-      case "some":
-        for (const v of e.vars) out.add(v.name);
-        break;
-      case "somein":
-        if (e.key) collectVarNames(e.key, out);
-        collectVarNames(e.value, out);
-        break;
-      case "term":
-        if (e.term.type === "call" && e.term.op.type === "var" && e.term.op.name === "assign") {
-          const lhs = e.term.args[0];
-          if (lhs) collectVarNames(lhs, out);
-        }
-        break;
-      case "every":
-        break;
-    }
-  }
-  out.delete("_");
-}
-
-/** Variable names in a pattern term (not descending into refs' heads or comprehensions). */
-function collectVarNames(t: Term, out: Set<string>): void {
-  switch (t.type) {
-    case "var":
-      if (t.name !== "_") out.add(t.name);
-      break;
-    case "array":
-    case "set":
-      for (const i of t.items) collectVarNames(i, out);
-      break;
-    case "object":
-      for (const [, v] of t.items) collectVarNames(v, out);
-      break;
-    default:
-      break;
-  }
-}
-
-/** Variable names used in a term at this scope level (not inside comprehension bodies). */
-function collectLevelNames(t: Term, out: Set<string>): void {
-  switch (t.type) {
-    case "var":
-      if (t.name !== "_") out.add(t.name);
-      break;
-    case "ref":
-      collectLevelNames(t.head, out);
-      for (const p of t.path) collectLevelNames(p, out);
-      break;
-    case "array":
-    case "set":
-      for (const i of t.items) collectLevelNames(i, out);
-      break;
-    case "object":
-      for (const [k, v] of t.items) {
-        collectLevelNames(k, out);
-        collectLevelNames(v, out);
-      }
-      break;
-    case "call":
-      for (const a of t.args) collectLevelNames(a, out);
-      break;
-    case "template":
-      for (const p of t.parts) if (typeof p !== "string") collectLevelNames(p, out);
-      break;
-    default:
-      break;
-  }
-}
-
-function collectExprLevelNames(e: Expr, out: Set<string>): void {
-  switch (e.kind) {
-    case "term":
-      collectLevelNames(e.term, out);
-      break;
-    case "somein":
-      collectLevelNames(e.domain, out);
-      break;
-    case "every":
-      collectLevelNames(e.domain, out);
-      break;
-    case "some":
-      break;
-  }
-  // A bare name as a `with` value usually names a replacement function, not a variable.
-  for (const w of e.with) if (w.value.type !== "var" && w.value.type !== "ref") collectLevelNames(w.value, out);
 }
