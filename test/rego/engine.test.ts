@@ -112,6 +112,14 @@ describe("errors", () => {
     assert.match(e.message, /http\.send: network I\/O is not allowed/);
   });
 
+  it("rejects builtins Rego v1 deprecated, unless the policy defines the name", () => {
+    const e = compileError({ "a.rego": "package x\n\np := all([true])\n" });
+    assert.equal(e.code, "rego_type_error");
+    assert.equal(e.message, "deprecated built-in function calls in expression: all");
+    const p = compile({ modules: { "a.rego": "package x\n\nall(xs) := count(xs)\n\np := all([1, 2])\n" } });
+    assert.deepEqual(p.query("data.x.p = v"), [{ v: 2 }]);
+  });
+
   it("rejects unknown functions and wrong arity", () => {
     assert.match(compileError({ "a.rego": "package x\n\np := nope(1)\n" }).message, /undefined function nope/);
     assert.match(compileError({ "a.rego": "package x\n\np := count(1, 2, 3)\n" }).message, /arity mismatch/);
@@ -152,6 +160,17 @@ describe("errors", () => {
   it("refuses deeply nested input with an error, not a crash", () => {
     const deep = `package x\n\np := ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`;
     assert.equal(compileError({ "a.rego": deep }).code, "rego_parse_error");
+  });
+});
+
+describe("print", () => {
+  it("prints undefined operands as <undefined> without failing the rule", () => {
+    const lines: string[] = [];
+    const p = compile({
+      modules: { "a.rego": 'package x\n\np if {\n  print("user", input.user, input.missing)\n}\n' },
+    });
+    assert.deepEqual(p.query("data.x.p = v", { input: { user: "alice" }, print: (l) => lines.push(l) }), [{ v: true }]);
+    assert.deepEqual(lines, ["user alice <undefined>"]);
   });
 });
 

@@ -77,8 +77,29 @@ export const SPECIALS: ReadonlyMap<string, number> = new Map([
   ["rego.metadata.chain", 0],
 ]);
 
-/** Builtins a gateway policy must not call: they do network I/O. */
+const NO_NETWORK = "network I/O is not allowed in Portcullis policies (decisions must not depend on the network)";
+
+/** OPA's builtins that Rego v1 no longer accepts. */
+const DEPRECATED_IN_V1 = [
+  "all",
+  "any",
+  "re_match",
+  "set_diff",
+  "net.cidr_overlap",
+  "cast_array",
+  "cast_set",
+  "cast_string",
+  "cast_boolean",
+  "cast_null",
+  "cast_object",
+];
+
+/** Builtins a policy may not call, with the compile error's message: network I/O, and v1's deprecations. */
 export const FORBIDDEN: ReadonlyMap<string, string> = new Map([
-  ["http.send", "network I/O is not allowed in Portcullis policies (decisions must not depend on the network)"],
-  ["net.lookup_ip_addr", "network I/O is not allowed in Portcullis policies (decisions must not depend on DNS)"],
+  ["http.send", `http.send: ${NO_NETWORK}`],
+  ["net.lookup_ip_addr", `net.lookup_ip_addr: ${NO_NETWORK}`],
+  ...DEPRECATED_IN_V1.map((name): [string, string] => [
+    name,
+    `deprecated built-in function calls in expression: ${name}`,
+  ]),
 ]);

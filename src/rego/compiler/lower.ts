@@ -23,7 +23,7 @@ export interface LowerEnv {
   specials: ReadonlyMap<string, number>;
   /** `data` paths (joined with ".") of user functions, with their arity. */
   functions: ReadonlyMap<string, number>;
-  /** Builtins a gateway policy may not call, with the reason. */
+  /** Builtins a policy may not call, with the compile error's message. */
   forbidden: ReadonlyMap<string, string>;
 }
 
@@ -377,9 +377,10 @@ export class Lowerer {
     const segs = refSegments(op);
     if (!segs) throw new RegoError("rego_type_error", "invalid function reference", loc);
     const name = segs.join(".");
-    const why = this.env.forbidden.get(name);
-    if (why) throw new RegoError("rego_type_error", `${name}: ${why}`, loc);
     const fn = this.tryResolveFn(segs);
+    // A policy's own function may reuse a forbidden builtin's name.
+    const forbidden = fn?.kind === "user" ? undefined : this.env.forbidden.get(name);
+    if (forbidden) throw new RegoError("rego_type_error", forbidden, loc);
     if (!fn) throw new RegoError("rego_type_error", `undefined function ${name}`, loc);
     return fn;
   }

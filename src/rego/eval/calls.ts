@@ -96,6 +96,7 @@ function callUser(ctx: EvalContext, path: string[], args: Value[], k: VK): boole
 function callSpecial(ctx: EvalContext, name: string, args: Value[], loc: Location, k: VK): boolean {
   switch (name) {
     case "print":
+      // Reached only through a `with` replacement; direct calls go through evalPrint.
       ctx.builtin.print(args.map((a) => (typeof a === "string" ? a : formatValue(a))).join(" "));
       return k(true);
     case "trace":

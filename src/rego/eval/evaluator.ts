@@ -49,6 +49,7 @@ function evalExprPositive(ctx: EvalContext, e: CExpr, slots: Slots, k: K): boole
     case "unify":
       return unify(ctx, e.a, e.b, slots, k);
     case "call":
+      if (e.fn.kind === "special" && e.fn.name === "print") return evalPrint(ctx, e.args, slots) && k();
       return evalTerms(ctx, e.args, slots, (args) =>
         callFunction(ctx, e.fn, args, e.loc, slots, (result) => {
           if (e.out) return unifyValue(ctx, e.out, result, slots, k);
@@ -216,6 +217,7 @@ export function evalTerm(ctx: EvalContext, t: CTerm, slots: Slots, k: VK): boole
       return k(out);
     }
     case "call":
+      if (t.fn.kind === "special" && t.fn.name === "print") return evalPrint(ctx, t.args, slots) && k(true);
       return evalTerms(ctx, t.args, slots, (args) => callFunction(ctx, t.fn, args, t.loc, slots, k));
     case "template": {
       let s = "";
@@ -229,6 +231,25 @@ export function evalTerm(ctx: EvalContext, t: CTerm, slots: Slots, k: VK): boole
       return k(s);
     }
   }
+}
+
+/**
+ * `print(...)`: like OPA, an operand that is undefined prints as `<undefined>` (rather than
+ * making the call undefined), and one with several values prints as the set of them.
+ */
+function evalPrint(ctx: EvalContext, args: CTerm[], slots: Slots): true {
+  const parts = args.map((a) => {
+    const values: Value[] = [];
+    evalTerm(ctx, a, slots, (v) => {
+      values.push(v);
+      return false;
+    });
+    if (values.length === 0) return "<undefined>";
+    const v = values.length === 1 ? (values[0] as Value) : new RegoSet(values);
+    return typeof v === "string" ? v : formatValue(v);
+  });
+  ctx.builtin.print(parts.join(" "));
+  return true;
 }
 
 /** Evaluates a list of terms (each may have several values), calling `k` with each combination. */
