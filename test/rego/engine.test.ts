@@ -101,6 +101,14 @@ describe("errors", () => {
     assert.equal(e.location?.row, 3);
   });
 
+  it("requires a negation's variables to be bound, except wildcards", () => {
+    const e = compileError({ "a.rego": "package x\n\nq contains 1\n\np if { not q[x] }\n" });
+    assert.equal(e.code, "rego_unsafe_var_error");
+    assert.match(e.message, /var x is unsafe/);
+    const p = compile({ modules: { "a.rego": "package x\n\nq contains 1 if false\n\np if { not q[_] }\n" } });
+    assert.deepEqual(p.query("data.x.p = v"), [{ v: true }]);
+  });
+
   it("rejects recursion", () => {
     const e = compileError({ "a.rego": "package x\n\np if q\nq if p\n" });
     assert.equal(e.code, "rego_recursion_error");

@@ -208,12 +208,11 @@ function pairwise(pairs: [CTerm, CTerm][], bound: Slots): Slots | undefined {
 }
 
 /** Variables an expression would bind if evaluated now, or undefined when it can't run yet. */
-function exprOutputs(e: CExpr, bound: Slots, elsewhere: Slots): Slots | undefined {
+function exprOutputs(e: CExpr, bound: Slots, isWildcard: (slot: number) => boolean): Slots | undefined {
   for (const w of e.with) if (!evaluable(w.value, bound)) return undefined;
   if (e.negated) {
-    // Variables that occur only inside the negation are local to it (like wildcards).
-    const vars = exprVars(e);
-    for (const v of vars) if (elsewhere.has(v) && !bound.has(v)) return undefined;
+    // A negation binds nothing: its variables must be bound before it, but for wildcards (`not p[_]`).
+    for (const v of exprVars(e)) if (!bound.has(v) && !isWildcard(v)) return undefined;
     return new Set();
   }
   switch (e.kind) {
@@ -288,13 +287,8 @@ export function exprVars(e: CExpr): Slots {
 }
 
 /** Orders a body in place given the variables bound on entry; returns what it binds. Throws on unsafe vars. */
-export function orderBody(
-  body: CExpr[],
-  bound: Slots,
-  names: readonly string[],
-  loc: Location,
-  extraUses: Slots = new Set(),
-): Slots {
+export function orderBody(body: CExpr[], bound: Slots, names: readonly string[], loc: Location): Slots {
+  const isWildcard = (slot: number): boolean => names[slot]?.startsWith("_$") ?? false;
   const local = new Set(bound);
   const pending = [...body];
   const ordered: CExpr[] = [];
@@ -302,9 +296,7 @@ export function orderBody(
     let progressed = false;
     for (let i = 0; i < pending.length; i++) {
       const e = pending[i] as CExpr;
-      const elsewhere = new Set(extraUses);
-      for (const other of body) if (other !== e) for (const v of exprVars(other)) elsewhere.add(v);
-      const out = exprOutputs(e, local, elsewhere);
+      const out = exprOutputs(e, local, isWildcard);
       if (!out) continue;
       orderNested(e, local, names);
       for (const s of out) local.add(s);
@@ -419,10 +411,8 @@ function requireEvaluable(t: CTerm, bound: Slots, names: readonly string[], loc:
 export function checkRule(rule: CRule, names: readonly string[]): void {
   for (let r: CRule | undefined = rule; r; r = r.else) {
     const bound = new Set<number>();
-    const headUses = new Set<number>();
     for (const a of r.args ?? []) allVars(a, bound);
-    for (const t of [...r.refTail, r.key, r.value]) if (t) allVars(t, headUses);
-    const after = orderBody(r.body, bound, names, r.loc, headUses);
+    const after = orderBody(r.body, bound, names, r.loc);
     for (const t of [...r.refTail, r.key, r.value]) if (t) requireEvaluable(t, after, names, r.loc);
     r.nslots = names.length;
   }
