@@ -6,6 +6,7 @@
 import { createHash, createHmac, createPrivateKey, type KeyObject, timingSafeEqual } from "node:crypto";
 import { BuiltinError } from "../errors.js";
 import { formatNumber, type Json, objectFrom, RegoObject, toJson, type Value } from "../value.js";
+import { goQuote } from "./encoding-json.js";
 import { argString, type BuiltinDecl, T } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -198,26 +199,7 @@ export function pemEncode(type: string, der: Buffer): string {
 // Go encoding/json marshalling and big integers
 // ---------------------------------------------------------------------------------------------
 
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else if (c === 0x08) out += "\\b";
-    else if (c === 0x0c) out += "\\f";
-    // Go escapes HTML-significant characters and the JS line separators by default.
-    else if (c < 0x20 || ch === "<" || ch === ">" || ch === "&" || c === 0x2028 || c === 0x2029)
-      out += `\\u${c.toString(16).padStart(4, "0")}`;
-    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd";
-    else out += ch;
-  }
-  return `${out}"`;
-}
-
+// Strings are quoted by goQuote from encoding-json.ts, the same quoting json.marshal uses.
 function marshalJson(j: Json): string {
   if (j === null) return "null";
   switch (typeof j) {
