@@ -254,19 +254,20 @@ function evalPrint(ctx: EvalContext, args: CTerm[], slots: Slots): true {
 
 /** Evaluates a list of terms (each may have several values), calling `k` with each combination. */
 export function evalTerms(ctx: EvalContext, ts: CTerm[], slots: Slots, k: (vs: Value[]) => boolean): boolean {
-  // Fast path: constants and bound variables need no enumeration.
-  let simple = true;
+  // Fast path: terms with at most one value are computed directly, without a continuation each.
+  let single = true;
   for (const t of ts) {
-    if (t.t !== "const" && (t.t !== "var" || slots[t.slot] === undefined)) {
-      simple = false;
+    if (!isSingle(t, slots)) {
+      single = false;
       break;
     }
   }
-  if (simple) {
+  if (single) {
     const vs: Value[] = new Array(ts.length);
     for (let i = 0; i < ts.length; i++) {
-      const t = ts[i] as CTerm;
-      vs[i] = t.t === "const" ? t.v : (slots[(t as { slot: number }).slot] as Value);
+      const v = singleValue(ctx, ts[i] as CTerm, slots);
+      if (v === undefined) return false;
+      vs[i] = v;
     }
     return k(vs);
   }
@@ -284,6 +285,53 @@ export function evalTerms(ctx: EvalContext, ts: CTerm[], slots: Slots, k: (vs: V
     });
   };
   return step(0);
+}
+
+/** Can evaluating `t` give more than one value (an unbound reference operand, a relation)? If not, true. */
+function isSingle(t: CTerm, slots: Slots): boolean {
+  switch (t.t) {
+    case "const":
+      return true;
+    case "var":
+      return slots[t.slot] !== undefined;
+    case "data":
+    case "input":
+      return t.path.every((p) => isSingle(p, slots));
+    case "ref":
+      return isSingle(t.base, slots) && t.path.every((p) => isSingle(p, slots));
+    case "array":
+    case "set":
+      return t.items.every((x) => isSingle(x, slots));
+    case "object":
+      return t.items.every(([key, v]) => isSingle(key, slots) && isSingle(v, slots));
+    case "call":
+      return !(t.fn.kind === "builtin" && t.fn.decl.kind === "relation") && t.args.every((a) => isSingle(a, slots));
+    default:
+      // Comprehensions and templates have exactly one value.
+      return true;
+  }
+}
+
+/** The value of a single-valued term (see isSingle), or undefined. */
+function singleValue(ctx: EvalContext, t: CTerm, slots: Slots): Value | undefined {
+  switch (t.t) {
+    case "const":
+      return t.v;
+    case "var":
+      return slots[t.slot];
+    case "input": {
+      let v = ctx.input;
+      for (const p of t.path) {
+        if (v === undefined) return undefined;
+        const key = singleValue(ctx, p, slots);
+        if (key === undefined) return undefined;
+        v = childOf(v, key);
+      }
+      return v;
+    }
+    default:
+      return firstValue(ctx, t, slots);
+  }
 }
 
 /** The child of a collection at `key`, or undefined. */
