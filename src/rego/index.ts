@@ -10,7 +10,7 @@ import { type CompiledPolicy, type CompiledQuery, compileModules, compileQuery }
 import { type Location, RegoError } from "./errors.js";
 import { runQuery, type Solution } from "./eval/query.js";
 import { parseModule, parseQuery, parseTerm } from "./parser.js";
-import { fromJson, type Json, RegoObject, toJson, type Value } from "./value.js";
+import { fromJson, fromJsonLazy, type Json, RegoObject, toJson, type Value } from "./value.js";
 
 export type { Location, RegoErrorCode } from "./errors.js";
 export type { Json, Value } from "./value.js";
@@ -147,7 +147,8 @@ class Prepared implements PreparedQuery {
     const o = options ?? {};
     const data = o.data === undefined ? this.baseData : mergeData(this.baseData, fromJson(o.data));
     return runQuery(this.compiled, this.q, {
-      input: o.input === undefined ? undefined : fromJson(o.input),
+      // Lazily: a decision reads a few fields of what may be a large input (tool arguments).
+      input: o.input === undefined ? undefined : fromJsonLazy(o.input),
       data,
       strict: o.strictBuiltinErrors ?? false,
       timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,

@@ -86,55 +86,92 @@ export class RegoSet {
 
 /** A Rego object: keys may be any value; string keys take the fast path. */
 export class RegoObject {
-  private readonly entriesByKey = new Map<string, [Value, Value]>();
+  private entriesByKey = new Map<string, [Value, Value]>();
   private sortedCache: [Value, Value][] | undefined;
+  /**
+   * A plain JSON object not yet converted (see `fromJsonLazy`): `get` converts the members it is
+   * asked for, anything that needs them all converts the rest first.
+   */
+  private source: Record<string, unknown> | undefined;
 
   constructor(entries?: Iterable<readonly [Value, Value]>) {
     if (entries) for (const [k, v] of entries) this.set(k, v);
   }
 
+  /** An object over a JSON object whose members are converted when first read. */
+  static lazy(source: Record<string, unknown>): RegoObject {
+    const o = new RegoObject();
+    o.source = source;
+    return o;
+  }
+
   /** Sets a key (builder use only). */
   set(k: Value, v: Value): void {
+    if (this.source) this.materialize();
     this.entriesByKey.set(keyOf(k), [k, v]);
     this.sortedCache = undefined;
   }
 
   get(k: Value): Value | undefined {
     const e = this.entriesByKey.get(keyOf(k));
-    return e === undefined ? undefined : e[1];
+    if (e !== undefined) return e[1];
+    if (this.source === undefined || typeof k !== "string" || !Object.hasOwn(this.source, k)) return undefined;
+    const raw = this.source[k];
+    if (raw === undefined) return undefined;
+    const v = fromJsonLazy(raw);
+    this.entriesByKey.set(keyOf(k), [k, v]);
+    return v;
   }
 
   has(k: Value): boolean {
-    return this.entriesByKey.has(keyOf(k));
+    return this.get(k) !== undefined;
   }
 
   delete(k: Value): void {
+    if (this.source) this.materialize();
     this.entriesByKey.delete(keyOf(k));
     this.sortedCache = undefined;
   }
 
   get size(): number {
+    if (this.source) this.materialize();
     return this.entriesByKey.size;
   }
 
   keys(): Value[] {
+    if (this.source) this.materialize();
     const out: Value[] = [];
     for (const e of this.entriesByKey.values()) out.push(e[0]);
     return out;
   }
 
   entries(): IterableIterator<[Value, Value]> {
+    if (this.source) this.materialize();
     return this.entriesByKey.values();
   }
 
   [Symbol.iterator](): IterableIterator<[Value, Value]> {
-    return this.entriesByKey.values();
+    return this.entries();
   }
 
   /** Entries sorted by key in OPA's order (cached). */
   sortedEntries(): [Value, Value][] {
+    if (this.source) this.materialize();
     if (!this.sortedCache) this.sortedCache = [...this.entriesByKey.values()].sort((a, b) => compare(a[0], b[0]));
     return this.sortedCache;
+  }
+
+  /** Converts the remaining source members, keeping the source's key order. */
+  private materialize(): void {
+    const source = this.source as Record<string, unknown>;
+    this.source = undefined;
+    const converted = this.entriesByKey;
+    this.entriesByKey = new Map();
+    for (const [k, raw] of Object.entries(source)) {
+      if (raw === undefined) continue;
+      const key = keyOf(k);
+      this.entriesByKey.set(key, converted.get(key) ?? [k, fromJsonLazy(raw)]);
+    }
   }
 }
 
@@ -282,6 +319,19 @@ export function fromJson(j: unknown): Value {
     default:
       throw new TypeError(`not a JSON value: ${typeof j}`);
   }
+}
+
+/**
+ * Like `fromJson`, but objects convert their members only when read: a decision that looks at
+ * three fields of a large input does not pay for the rest. The source must not change while the
+ * value is in use. Throws TypeError when it reaches a non-JSON value.
+ */
+export function fromJsonLazy(j: unknown): Value {
+  if (j !== null && typeof j === "object" && !Array.isArray(j) && !(j instanceof RegoSet || j instanceof RegoObject)) {
+    return RegoObject.lazy(j as Record<string, unknown>);
+  }
+  if (Array.isArray(j)) return j.map(fromJsonLazy);
+  return fromJson(j);
 }
 
 /** Converts a Rego value to JSON: sets become arrays in OPA's sort order, non-string keys are stringified. */

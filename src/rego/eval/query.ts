@@ -79,6 +79,10 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
     if (e instanceof RangeError) {
       throw new RegoError("eval_internal_error", "evaluation exceeded the maximum depth (stack overflow)");
     }
+    // Raised by the lazy conversion of an input that is not JSON.
+    if (e instanceof TypeError && e.message.startsWith("not a JSON")) {
+      throw new RegoError("eval_type_error", `input: ${e.message}`);
+    }
     throw e;
   }
   return out;
