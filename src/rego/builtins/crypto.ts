@@ -5,8 +5,8 @@
  */
 import { createHash, createHmac, createPrivateKey, type KeyObject, timingSafeEqual } from "node:crypto";
 import { BuiltinError } from "../errors.js";
-import { formatNumber, type Json, objectFrom, RegoObject, toJson, type Value } from "../value.js";
-import { goQuote } from "./encoding-json.js";
+import { objectFrom, RegoObject, type Value } from "../value.js";
+import { goJson } from "./encoding-json.js";
 import { argString, type BuiltinDecl, T } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -199,26 +199,9 @@ export function pemEncode(type: string, der: Buffer): string {
 // Go encoding/json marshalling and big integers
 // ---------------------------------------------------------------------------------------------
 
-// Strings are quoted by goQuote from encoding-json.ts, the same quoting json.marshal uses.
-function marshalJson(j: Json): string {
-  if (j === null) return "null";
-  switch (typeof j) {
-    case "boolean":
-      return j ? "true" : "false";
-    case "number":
-      return formatNumber(j);
-    case "string":
-      return goQuote(j);
-  }
-  if (Array.isArray(j)) return `[${j.map(marshalJson).join(",")}]`;
-  // Go sorts map keys bytewise; code-unit order agrees except for astral characters.
-  const keys = Object.keys(j).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : a === b ? 0 : 1));
-  return `{${keys.map((k) => `${goQuote(k)}:${marshalJson(j[k] as Json)}`).join(",")}}`;
-}
-
-/** `json.Marshal(ast.JSON(v))` as OPA does: sorted keys, sets as arrays, Go's HTML escaping. */
+/** `json.Marshal(ast.JSON(v))` as OPA does (the writer json.marshal uses): sorted keys, sets as arrays, HTML escaping. */
 export function goJsonMarshal(v: Value): string {
-  return marshalJson(toJson(v));
+  return goJson(v);
 }
 
 /** Converts a big integer (as Go marshals `*big.Int`) into a Rego value: a number when finite, else decimal text. */

@@ -2,7 +2,7 @@
  * Lowers the AST to the evaluator's IR: resolves names (locals to slots, rule names and imports
  * to `data` references, calls to builtins or user functions) and rewrites operators.
  */
-import type { Expr, Module, Rule, Term, VarTerm, WithModifier } from "../ast.js";
+import type { Expr, Rule, Term, VarTerm, WithModifier } from "../ast.js";
 import type { BuiltinDecl } from "../builtins/types.js";
 import { type Location, RegoError } from "../errors.js";
 import { RegoObject, RegoSet, type Value } from "../value.js";
