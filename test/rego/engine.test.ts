@@ -128,6 +128,18 @@ describe("errors", () => {
     assert.deepEqual(p.query("data.x.p = v"), [{ v: 2 }]);
   });
 
+  it("rejects builtin operands whose type is known to be wrong", () => {
+    const e = compileError({ "a.rego": 'package x\n\np := count(1)\nq := upper(concat(",", ["a"]))\n' });
+    assert.equal(e.code, "rego_type_error");
+    assert.equal(
+      e.message,
+      "count: invalid argument(s): operand 1 must be one of {array, object, set, string} but got number",
+    );
+    assert.equal(e.location?.row, 3);
+    const ok = compile({ modules: { "a.rego": 'package x\n\np := upper(concat(",", ["a", "b"]))\n' } });
+    assert.deepEqual(ok.query("data.x.p = v"), [{ v: "A,B" }]);
+  });
+
   it("rejects unknown functions and wrong arity", () => {
     assert.match(compileError({ "a.rego": "package x\n\np := nope(1)\n" }).message, /undefined function nope/);
     assert.match(compileError({ "a.rego": "package x\n\np := count(1, 2, 3)\n" }).message, /arity mismatch/);

@@ -15,6 +15,7 @@ import {
   type ModuleNames,
   refSegments,
 } from "./names.js";
+import { checkOperandTypes } from "./typecheck.js";
 
 /** What the lowering of one module needs to know about the whole policy. */
 export interface LowerEnv {
@@ -295,9 +296,11 @@ export class Lowerer {
           const args = t.args.map((a) => this.lowerTerm(a));
           if (args.length === arity + 1) {
             const out = args.pop();
+            checkOperandTypes(fn, args, t.loc);
             return { ...base, kind: "call", fn, args, out };
           }
           this.checkArity(fn, arity, args.length, t.loc);
+          checkOperandTypes(fn, args, t.loc);
           return { ...base, kind: "call", fn, args, out: undefined };
         }
         return { ...base, kind: "term", term: this.lowerTerm(t) };
@@ -478,6 +481,7 @@ export class Lowerer {
         const fn = this.resolveFn(t.op, t.loc);
         const args = t.args.map((a) => this.lowerTerm(a));
         this.checkArity(fn, this.arityOf(fn), args.length, t.loc);
+        checkOperandTypes(fn, args, t.loc);
         return { t: "call", fn, args, loc: t.loc };
       }
       case "template":
