@@ -31,7 +31,8 @@ export type CTerm =
 /** What a call calls. `name` is how `with` addresses it (builtin name or `data.pkg.f`). */
 export type FnTarget =
   | { kind: "builtin"; name: string; decl: BuiltinDecl }
-  | { kind: "user"; name: string; path: string[] }
+  /** `ruleSet` memoises the function's rule set (null: none) on first call. */
+  | { kind: "user"; name: string; path: string[]; ruleSet?: RuleSet | null }
   /** Evaluator-implemented builtins that need evaluation state (print, rego.metadata.*, ...). */
   | { kind: "special"; name: string; arity: number };
 

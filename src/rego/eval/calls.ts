@@ -26,7 +26,7 @@ export function callFunction(
     case "builtin":
       return callBuiltin(ctx, fn, args, loc, k);
     case "user":
-      return callUser(ctx, fn.path, args, k);
+      return callUser(ctx, fn, args, k);
     case "special":
       return callSpecial(ctx, fn.name, args, loc, k);
   }
@@ -61,8 +61,9 @@ function callBuiltin(
   return k(result);
 }
 
-function callUser(ctx: EvalContext, path: string[], args: Value[], k: VK): boolean {
-  const rs = findNode(ctx.policy.root, path)?.ruleSet;
+function callUser(ctx: EvalContext, fn: Extract<FnTarget, { kind: "user" }>, args: Value[], k: VK): boolean {
+  fn.ruleSet ??= findNode(ctx.policy.root, fn.path)?.ruleSet ?? null;
+  const rs = fn.ruleSet;
   if (rs?.kind !== "function") return false;
   let result: Value | undefined;
   for (const rule of rs.rules) {

@@ -24,8 +24,12 @@ export function evalDataRef(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, 
   // Jump over the constant prefix: the same steps walkNode would take, without repeating them.
   t.start ??= startOf(ctx.policy.root, t.path);
   const { node, depth } = t.start;
-  let base: Value | undefined = ctx.data;
-  for (let i = 0; i < depth && base !== undefined; i++) base = childOf(base, (t.path[i] as { v: Value }).v);
+  // The value of a complete or multi-value rule does not depend on base documents at its path.
+  let base: Value | undefined;
+  if (node.ruleSet === undefined || node.ruleSet.kind === "partial") {
+    base = ctx.data;
+    for (let i = 0; i < depth && base !== undefined; i++) base = childOf(base, (t.path[i] as { v: Value }).v);
+  }
   return walkNode(ctx, node, base, t.path, depth, slots, k);
 }
 
