@@ -12,7 +12,8 @@ import { runQuery, type Solution } from "./eval/query.js";
 import { parseModule, parseQuery, parseTerm } from "./parser.js";
 import { fromJson, fromJsonLazy, type Json, RegoObject, toJson, type Value } from "./value.js";
 
-export type { Location, RegoErrorCode } from "./errors.js";
+export type { Location, RegoErrorCode, RegoErrorInfo } from "./errors.js";
+export { REGO_ERRORS } from "./errors.js";
 export type { Json, Value } from "./value.js";
 export { RegoError };
 
