@@ -10,7 +10,7 @@ import { type CompiledPolicy, type CompiledQuery, compileModules, compileQuery }
 import { type Location, RegoError } from "./errors.js";
 import { runQuery, type Solution } from "./eval/query.js";
 import { parseModule, parseQuery, parseTerm } from "./parser.js";
-import { fromJson, fromJsonLazy, type Json, RegoObject, toJson, type Value } from "./value.js";
+import { fromJson, fromJsonLazy, type Json, RegoObject, RegoSet, toJson, type Value } from "./value.js";
 
 export type { Location, RegoErrorCode, RegoErrorInfo } from "./errors.js";
 export { REGO_ERRORS } from "./errors.js";
@@ -156,6 +156,8 @@ class Prepared implements PreparedQuery {
       print: o.print ?? (() => {}),
       nowNs: o.nowNs ?? Number(process.hrtime.bigint() - hrtimeOrigin) + epochOriginNs,
       capture,
+      // A Rego value (from parseValue) may hold exact integers; JSON input can't.
+      inputHasBigIntegers: o.input instanceof RegoObject || o.input instanceof RegoSet || typeof o.input === "bigint",
     });
   }
 

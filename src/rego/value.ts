@@ -3,9 +3,11 @@
  * classes keyed by a canonical string so that composite values hash by content. Values are
  * immutable once built: builders mutate only before a value is shared.
  *
- * Numbers are IEEE-754 doubles (integers exact up to 2^53), see README "Numbers".
+ * Numbers are IEEE-754 doubles, except integers beyond 2^53 written in a policy (and exact integer
+ * arithmetic on them), which are bigints; a bigint is never in the safe-integer range, so each
+ * number has one representation. See README "Numbers".
  */
-export type Value = null | boolean | number | string | Value[] | RegoSet | RegoObject;
+export type Value = null | boolean | number | bigint | string | Value[] | RegoSet | RegoObject;
 
 /** A readonly view used where a builtin must not mutate its argument. */
 export type ArrayValue = Value[];
@@ -17,7 +19,8 @@ export function keyOf(v: Value): string {
       // Strings are their own key unless they could collide with an encoded non-string key.
       return v.length > 0 && v.charCodeAt(0) <= 1 ? `\u0000${v}` : v;
     case "number":
-      return `\u0001n${v === 0 ? 0 : v}`;
+    case "bigint":
+      return `\u0001n${numberKey(v)}`;
     case "boolean":
       return v ? "\u0001t" : "\u0001f";
     default:
@@ -26,13 +29,52 @@ export function keyOf(v: Value): string {
   }
 }
 
+/** Equal numbers get equal keys whatever their representation (a double 1e20 and the bigint 10n ** 20n). */
+function numberKey(n: number | bigint): string {
+  if (typeof n === "bigint") return n.toString();
+  if (n === 0) return "0";
+  return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
+}
+
+/** An exact integer in its one representation: a number within ±2^53, else a bigint. */
+export function normalizeInteger(b: bigint): number | bigint {
+  return b >= MIN_SAFE && b <= MAX_SAFE ? Number(b) : b;
+}
+
+/** The value with every bigint replaced by the nearest double (the same object when there is none). */
+export function withDoubles(v: Value): Value {
+  if (typeof v === "bigint") return Number(v);
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) {
+    const items = v.map(withDoubles);
+    return items.some((x, i) => x !== v[i]) ? items : v;
+  }
+  if (v instanceof RegoSet) {
+    const items = v.sorted().map(withDoubles);
+    return items.some((x, i) => x !== v.sorted()[i]) ? new RegoSet(items) : v;
+  }
+  let changed = false;
+  const entries: [Value, Value][] = [];
+  for (const [k, x] of v) {
+    const k2 = withDoubles(k);
+    const x2 = withDoubles(x);
+    if (k2 !== k || x2 !== x) changed = true;
+    entries.push([k2, x2]);
+  }
+  return changed ? new RegoObject(entries) : v;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
+
 function encodeComposite(v: Value): string {
   if (v === null) return "z";
   switch (typeof v) {
     case "string":
       return JSON.stringify(v);
     case "number":
-      return `n${v === 0 ? 0 : v}`;
+    case "bigint":
+      return `n${numberKey(v)}`;
     case "boolean":
       return v ? "t" : "f";
   }
@@ -185,6 +227,7 @@ export function typeName(v: Value): TypeName {
     case "boolean":
       return "boolean";
     case "number":
+    case "bigint":
       return "number";
     case "string":
       return "string";
@@ -215,7 +258,12 @@ export function compare(a: Value, b: Value): number {
     case "boolean":
       return a === b ? 0 : a ? 1 : -1;
     case "number":
-      return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+      // Relational operators compare a number and a bigint by value.
+      return (a as number | bigint) < (b as number | bigint)
+        ? -1
+        : (a as number | bigint) > (b as number | bigint)
+          ? 1
+          : 0;
     case "string":
       return compareStrings(a as string, b as string);
     case "array":
@@ -267,6 +315,11 @@ function compareSequences(a: Value[], b: Value[]): number {
 /** Rego equality. */
 export function equals(a: Value, b: Value): boolean {
   if (a === b) return true;
+  if (typeof a === "bigint" || typeof b === "bigint") {
+    return (typeof a === "number" || typeof a === "bigint") && (typeof b === "number" || typeof b === "bigint")
+      ? numberKey(a) === numberKey(b)
+      : false;
+  }
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
@@ -336,6 +389,8 @@ export function fromJsonLazy(j: unknown): Value {
 
 /** Converts a Rego value to JSON: sets become arrays in OPA's sort order, non-string keys are stringified. */
 export function toJson(v: Value): Json {
+  // JSON numbers are doubles: a bigint is rounded here (and only here).
+  if (typeof v === "bigint") return Number(v);
   if (v === null || typeof v !== "object") return v;
   if (Array.isArray(v)) return v.map(toJson);
   if (v instanceof RegoSet) return v.sorted().map(toJson);
@@ -345,7 +400,8 @@ export function toJson(v: Value): Json {
 }
 
 /** Formats a number as OPA prints it (integers without exponent, others in shortest form). */
-export function formatNumber(n: number): string {
+export function formatNumber(n: number | bigint): string {
+  if (typeof n === "bigint") return n.toString();
   if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
   return String(n);
 }
@@ -357,6 +413,7 @@ export function formatValue(v: Value): string {
     case "boolean":
       return v ? "true" : "false";
     case "number":
+    case "bigint":
       return formatNumber(v);
     case "string":
       return JSON.stringify(v);

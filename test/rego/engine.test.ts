@@ -215,3 +215,35 @@ describe("rule indexing", () => {
     assert.deepEqual(p.query("data.x.allow = v", {}), [{ v: false }]);
   });
 });
+
+describe("exact integers beyond 2^53", () => {
+  const p = compile({
+    modules: {
+      "n.rego": `package n
+
+big := 123456789123456789123
+next := big + 1
+text := sprintf("%d %v", [next, big * 10])
+same if 100000000000000000000 == 1e20
+members := count({100000000000000000000, 1e20})
+absolute := abs(-123456789123456789123)
+ordered if 9007199254740993 > 9007199254740992
+`,
+    },
+  });
+
+  it("keep their digits through arithmetic and formatting", () => {
+    assert.deepEqual(p.query("x := data.n.text"), [{ x: "123456789123456789124 1234567891234567891230" }]);
+    assert.deepEqual(p.query("x := data.n.ordered"), [{ x: true }]);
+  });
+
+  it("equal the same number written as a double", () => {
+    assert.deepEqual(p.query("x := data.n.same"), [{ x: true }]);
+    assert.deepEqual(p.query("x := data.n.members"), [{ x: 1 }]);
+  });
+
+  it("reach other builtins, and JSON results, as the nearest double", () => {
+    assert.deepEqual(p.query("x := data.n.absolute"), [{ x: Number(123456789123456789123n) }]);
+    assert.deepEqual(p.query("x := data.n.big"), [{ x: Number(123456789123456789123n) }]);
+  });
+});

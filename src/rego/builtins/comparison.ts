@@ -12,6 +12,7 @@ function comparator(name: string, infix: string, test: (a: Value, b: Value) => b
     result: T.boolean,
     // Across types the order is null < boolean < number < string < array < object < set.
     doc: `Compares any two values by Rego's total order (infix \`${infix}\`).`,
+    exactIntegers: true,
     impl: (args) => test(args[0] as Value, args[1] as Value),
   };
 }

@@ -64,6 +64,7 @@ export function goJson(v: Value, ind?: Indent, depth = 0): string {
     case "boolean":
       return v ? "true" : "false";
     case "number":
+    case "bigint":
       return formatNumber(v);
     case "string":
       return goQuote(v);

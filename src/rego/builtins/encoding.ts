@@ -333,6 +333,7 @@ export const encodingBuiltins: BuiltinDecl[] = [
   },
   {
     name: "json.marshal",
+    exactIntegers: true,
     args: [{ name: "x", type: T.any }],
     result: T.string,
     doc: "Serializes the input term to JSON.",
@@ -340,6 +341,7 @@ export const encodingBuiltins: BuiltinDecl[] = [
   },
   {
     name: "json.marshal_with_options",
+    exactIntegers: true,
     args: [
       { name: "x", type: T.any },
       { name: "opts", type: T.object(T.string, T.anyOf(T.boolean, T.string)) },

@@ -23,6 +23,7 @@ function memberWithKey(key: Value, x: Value, xs: Value): boolean {
 export const membershipBuiltins: BuiltinDecl[] = [
   {
     name: "internal.member_2",
+    exactIntegers: true,
     args: [
       { name: "x", type: T.any },
       { name: "xs", type: T.any },
@@ -33,6 +34,7 @@ export const membershipBuiltins: BuiltinDecl[] = [
   },
   {
     name: "internal.member_3",
+    exactIntegers: true,
     args: [
       { name: "key", type: T.any },
       { name: "x", type: T.any },

@@ -6,7 +6,7 @@
  * decimal (BigInt mantissa and power-of-ten exponent) and rounding once to the nearest double.
  */
 import { BuiltinError, BuiltinTypeError } from "../errors.js";
-import { RegoSet, type Value } from "../value.js";
+import { normalizeInteger, RegoSet, type Value } from "../value.js";
 import { argInt, argNumber, argString, type BuiltinDecl, describeType, operandError, T } from "./types.js";
 
 /** A decimal `m * 10^e`. */
@@ -70,6 +70,30 @@ export function addNumbers(x: number, y: number): number {
     if (isSafeInt(r)) return r;
   }
   return fromDecimal(addDecimal(toDecimal(x), toDecimal(y)));
+}
+
+/**
+ * Exact integer arithmetic when an operand is a bigint (an integer beyond 2^53) and both are
+ * integers; undefined otherwise, for the double arithmetic to take over.
+ */
+function exactInteger(args: Value[], op: (x: bigint, y: bigint) => bigint): Value | undefined {
+  const [x, y] = args as [Value, Value];
+  if (typeof x !== "bigint" && typeof y !== "bigint") return undefined;
+  const asBig = (v: Value): bigint | undefined =>
+    typeof v === "bigint" ? v : typeof v === "number" && Number.isInteger(v) ? BigInt(v) : undefined;
+  const a = asBig(x);
+  const b = asBig(y);
+  if (a === undefined || b === undefined) return undefined;
+  return normalizeInteger(op(a, b));
+}
+
+function toDouble(v: Value): Value {
+  return typeof v === "bigint" ? Number(v) : v;
+}
+
+/** The operands with bigints as doubles (for arithmetic that is not exact-integer). */
+function asDoubles(args: Value[]): Value[] {
+  return args.some((a) => typeof a === "bigint") ? args.map(toDouble) : args;
 }
 
 /** Rego `x * y`. */
@@ -162,7 +186,13 @@ export const numberBuiltins: BuiltinDecl[] = [
     args: numberArgs("x", "y"),
     result: T.number,
     doc: "Adds two numbers (infix `+`).",
-    impl: (args) => addNumbers(argNumber(args, 1), argNumber(args, 2)),
+    exactIntegers: true,
+    impl: (args) => {
+      const exact = exactInteger(args, (x, y) => x + y);
+      if (exact !== undefined) return exact;
+      const ds = asDoubles(args);
+      return addNumbers(argNumber(ds, 1), argNumber(ds, 2));
+    },
   },
   {
     name: "minus",
@@ -172,9 +202,12 @@ export const numberBuiltins: BuiltinDecl[] = [
     ],
     result: T.anyOf(T.number, T.set()),
     doc: "Subtracts numbers, or returns the difference of two sets (infix `-`).",
+    exactIntegers: true,
     impl: (args) => {
-      const x = args[0] as Value;
-      const y = args[1] as Value;
+      const exact = exactInteger(args, (a, b) => a - b);
+      if (exact !== undefined) return exact;
+      const x = toDouble(args[0] as Value);
+      const y = toDouble(args[1] as Value);
       if (typeof x === "number" && typeof y === "number") return addNumbers(x, -y);
       if (x instanceof RegoSet && y instanceof RegoSet) {
         const out = new RegoSet();
@@ -192,7 +225,13 @@ export const numberBuiltins: BuiltinDecl[] = [
     args: numberArgs("x", "y"),
     result: T.number,
     doc: "Multiplies two numbers (infix `*`).",
-    impl: (args) => mulNumbers(argNumber(args, 1), argNumber(args, 2)),
+    exactIntegers: true,
+    impl: (args) => {
+      const exact = exactInteger(args, (x, y) => x * y);
+      if (exact !== undefined) return exact;
+      const ds = asDoubles(args);
+      return mulNumbers(argNumber(ds, 1), argNumber(ds, 2));
+    },
   },
   {
     name: "div",

@@ -99,6 +99,8 @@ export function regoString(v: Value): string {
 const int64Limit = 2 ** 63;
 
 function toArg(v: Value): Arg {
+  if (typeof v === "bigint")
+    return v > -BigInt(int64Limit) && v < BigInt(int64Limit) ? { kind: "int", v } : { kind: "big", v };
   if (typeof v === "number") {
     if (Number.isInteger(v))
       return Math.abs(v) < int64Limit ? { kind: "int", v: BigInt(v) } : { kind: "big", v: BigInt(v) };
@@ -504,6 +506,7 @@ export function goSprintf(format: string, args: Value[]): string {
 export const sprintfBuiltins: BuiltinDecl[] = [
   {
     name: "sprintf",
+    exactIntegers: true,
     args: [
       { name: "format", type: T.string },
       { name: "values", type: T.array(T.any) },

@@ -47,10 +47,11 @@ function zonedTime(v: Value): ZonedTime {
   if (Array.isArray(v)) {
     if (v.length === 0) tzTypeError(v);
     n = v[0] as Value;
-    if (typeof n !== "number") throw new BuiltinTypeError(`operand 1 must be number but got ${typeName(n)}`);
+    if (typeof n !== "number" && typeof n !== "bigint")
+      throw new BuiltinTypeError(`operand 1 must be number but got ${typeName(n)}`);
     if (v.length > 1) zone = loadZone(elemString(v[1] as Value));
     if (v.length > 2) layout = elemString(v[2] as Value);
-  } else if (typeof v === "number") {
+  } else if (typeof v === "number" || typeof v === "bigint") {
     n = v;
   } else {
     return tzTypeError(v);
@@ -58,7 +59,12 @@ function zonedTime(v: Value): ZonedTime {
   return { ns: nsOf(n), zone, layout };
 }
 
-function nsOf(n: number): bigint {
+function nsOf(n: number | bigint): bigint {
+  // An exact integer (a literal beyond 2^53) keeps its nanoseconds.
+  if (typeof n === "bigint") {
+    if (n < -BigInt(TWO63) || n >= BigInt(TWO63)) throw new BuiltinError("timestamp too big");
+    return n;
+  }
   if (!Number.isInteger(n) || n < -TWO63 || n > TWO63) throw new BuiltinError("timestamp too big");
   // 2^63 is how int64's maximum reaches us after rounding to a double (see the file comment).
   return n === TWO63 ? MAX_NS : BigInt(n);
@@ -167,6 +173,7 @@ export const timeBuiltins: BuiltinDecl[] = [
   },
   {
     name: "time.date",
+    exactIntegers: true,
     args: [{ name: "x", type: nsOrZoned }],
     result: T.array(T.number),
     doc: `Returns [year, month, day] for ${zonedDoc}.`,
@@ -177,6 +184,7 @@ export const timeBuiltins: BuiltinDecl[] = [
   },
   {
     name: "time.clock",
+    exactIntegers: true,
     args: [{ name: "x", type: nsOrZoned }],
     result: T.array(T.number),
     doc: `Returns [hour, minute, second] of the day for ${zonedDoc}.`,
@@ -187,6 +195,7 @@ export const timeBuiltins: BuiltinDecl[] = [
   },
   {
     name: "time.weekday",
+    exactIntegers: true,
     args: [{ name: "x", type: nsOrZoned }],
     result: T.string,
     doc: `Returns the day of the week ("Monday", ...) for ${zonedDoc}.`,
@@ -194,6 +203,7 @@ export const timeBuiltins: BuiltinDecl[] = [
   },
   {
     name: "time.add_date",
+    exactIntegers: true,
     args: [
       { name: "ns", type: T.number },
       { name: "years", type: T.number },
@@ -209,6 +219,7 @@ export const timeBuiltins: BuiltinDecl[] = [
   },
   {
     name: "time.diff",
+    exactIntegers: true,
     args: [
       { name: "ns1", type: nsOrZoned },
       { name: "ns2", type: nsOrZoned },
@@ -219,6 +230,7 @@ export const timeBuiltins: BuiltinDecl[] = [
   },
   {
     name: "time.format",
+    exactIntegers: true,
     args: [{ name: "x", type: T.anyOf(T.number, T.array(T.anyOf(T.number, T.string))) }],
     result: T.string,
     doc:

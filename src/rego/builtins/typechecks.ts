@@ -8,6 +8,7 @@ function predicate(name: string, type: TypeName): BuiltinDecl {
     args: [{ name: "x", type: T.any }],
     result: T.boolean,
     doc: `Returns true if x is a${type === "array" || type === "object" ? "n" : ""} ${type}, false otherwise.`,
+    exactIntegers: true,
     impl: (args) => typeName(args[0] as Value) === type,
   };
 }
@@ -23,6 +24,7 @@ export const typeBuiltins: BuiltinDecl[] = [
   predicate("is_null", "null"),
   {
     name: "type_name",
+    exactIntegers: true,
     args: [{ name: "x", type: T.any }],
     result: T.string,
     doc: 'Returns the type of x: "null", "boolean", "number", "string", "array", "object" or "set".',

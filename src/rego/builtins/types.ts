@@ -86,6 +86,11 @@ export interface BuiltinDecl {
    * over them (like `walk`).
    */
   readonly kind?: "function" | "relation";
+  /**
+   * Takes exact integers beyond 2^53 as bigint operands. Other builtins get such operands as the
+   * nearest double, so they only ever see JS numbers.
+   */
+  readonly exactIntegers?: boolean;
   /** Varies between calls with the same operands (time.now_ns, rand.intn, uuid.rfc4122). */
   readonly nondeterministic?: boolean;
   impl(args: Value[], ctx: BuiltinContext): Value | undefined;

@@ -16,6 +16,8 @@ import { checkRule, orderBody } from "./safety.js";
 /** The compiled policy the evaluator runs. */
 export interface CompiledPolicy {
   root: RuleNode;
+  /** Some literal is an exact integer beyond 2^53: builtin operands may need converting. */
+  bigIntegers: boolean;
   env: LowerEnv;
   modules: Module[];
 }
@@ -24,6 +26,8 @@ export interface CompiledPolicy {
 export interface CompiledQuery {
   body: CExpr[];
   nslots: number;
+  /** Some literal is an exact integer beyond 2^53. */
+  bigIntegers: boolean;
   /** The expressions in written order (the body is reordered for safety). */
   original: CExpr[];
   /** Query variables to report, with their slots (generated and `_` names excluded). */
@@ -90,11 +94,13 @@ export function compileModules(
   for (const mod of modules) nodeAt(root, mod.package.path).isPackage = true;
   const namesByModule = new Map(modules.map((m) => [m, moduleNames(m)]));
   const placedByRule = new Map<CRule, Placed>();
+  let bigIntegers = false;
   for (const p of placed) {
     try {
       const lowerer = new Lowerer(env, namesByModule.get(p.mod) ?? moduleNames(p.mod));
       const rule: CRule = lowerer.lowerRule(p.rule, p.refTail);
       checkRule(rule, lowerer.slotNameList);
+      bigIntegers ||= lowerer.sawBigInteger;
       for (let r: CRule | undefined = rule; r; r = r.else) r.nslots = lowerer.slotCount;
       addRule(root, p.path, p.kind, rule, p.rule.default, p.arity);
       placedByRule.set(rule, p);
@@ -123,7 +129,7 @@ export function compileModules(
     if (first) attachMetadata(all, rs.path, first.mod.package.path, pkgAnnotations);
   }
   indexRuleSets(root);
-  return { root, env, modules };
+  return { root, env, modules, bigIntegers };
 }
 
 /** Compiles a query body against a compiled policy. */
@@ -146,5 +152,5 @@ export function compileQuery(policy: CompiledPolicy, body: Expr[], file: string)
     vars.push({ name, slot });
   }
   vars.sort((a, b) => a.slot - b.slot);
-  return { body: lowered, original, nslots: lowerer.slotCount, vars };
+  return { body: lowered, original, nslots: lowerer.slotCount, vars, bigIntegers: lowerer.sawBigInteger };
 }

@@ -5,7 +5,7 @@
 import type { Expr, Rule, Term, VarTerm, WithModifier } from "../ast.js";
 import type { BuiltinDecl } from "../builtins/types.js";
 import { type Location, RegoError } from "../errors.js";
-import { RegoObject, RegoSet, type Value } from "../value.js";
+import { normalizeInteger, RegoObject, RegoSet, type Value } from "../value.js";
 import type { CExpr, CRule, CTerm, CWith, FnTarget } from "./ir.js";
 import {
   collectDeclared,
@@ -43,6 +43,8 @@ class Scope {
 /** Lowers the rules and queries of one module (or a query without a module). */
 export class Lowerer {
   private nslots = 0;
+  /** Whether any literal lowered so far is an exact integer beyond 2^53 (a bigint). */
+  sawBigInteger = false;
   private wildcards = 0;
   private scope: Scope;
   private readonly slotNames: string[] = [];
@@ -416,9 +418,16 @@ export class Lowerer {
       case "null":
         return { t: "const", v: null };
       case "boolean":
-      case "number":
       case "string":
         return { t: "const", v: t.value };
+      case "number": {
+        // An integer literal beyond 2^53 keeps its exact value, as OPA's numbers do.
+        if (Number.isSafeInteger(t.value) || !/^-?\d+$/.test(t.raw)) return { t: "const", v: t.value };
+        const big = BigInt(t.raw);
+        const exact = normalizeInteger(t.value < 0 && big > 0n ? -big : big);
+        if (typeof exact === "bigint") this.sawBigInteger = true;
+        return { t: "const", v: exact };
+      }
       case "var": {
         const b = this.resolve(t);
         if (b.kind === "slot") return { t: "var", slot: b.slot, name: t.name };

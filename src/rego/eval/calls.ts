@@ -2,7 +2,7 @@
 import type { FnTarget } from "../compiler/ir.js";
 import { findNode } from "../compiler/ruletree.js";
 import { BuiltinError, BuiltinTypeError, type Location, RegoError } from "../errors.js";
-import { equals, formatValue, RegoObject, type Value } from "../value.js";
+import { equals, formatValue, RegoObject, type Value, withDoubles } from "../value.js";
 import type { EvalContext } from "./context.js";
 import { runRule } from "./documents.js";
 import { evalTerm, firstValue, type Slots, type VK } from "./evaluator.js";
@@ -41,7 +41,8 @@ function callBuiltin(
 ) {
   let result: Value | undefined;
   try {
-    result = fn.decl.impl(args, ctx.builtin);
+    const operands = ctx.exactIntegers && !fn.decl.exactIntegers ? args.map(withDoubles) : args;
+    result = fn.decl.impl(operands, ctx.builtin);
   } catch (e) {
     if (e instanceof RegoError) throw e;
     let err: RegoError;

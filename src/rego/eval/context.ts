@@ -27,6 +27,8 @@ export interface EvalContext {
   /** `with data.<path>` values by joined path. */
   readonly dataOverrides: Map<string, Value> | undefined;
   readonly strict: boolean;
+  /** Bigints may occur: builtins that don't take them get their operands as doubles. */
+  readonly exactIntegers: boolean;
   readonly builtin: BuiltinContext;
   readonly limits: EvalLimits;
   /** Rules being evaluated (innermost last), for rego.metadata.*. */

@@ -20,6 +20,8 @@ export interface RunOptions {
    * capturing each expression's value in a generated variable).
    */
   capture: boolean;
+  /** Bigints may occur in the input (a Rego value from parseValue). */
+  inputHasBigIntegers: boolean;
 }
 
 /** One solution: the slots and, per top-level expression, its value. */
@@ -40,6 +42,7 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
     fnOverrides: undefined,
     dataOverrides: undefined,
     strict: opts.strict,
+    exactIntegers: policy.bigIntegers || q.bigIntegers || opts.inputHasBigIntegers,
     builtin: { nowNs: opts.nowNs, cache: new Map(), compiled: compiledArtefacts, print: opts.print },
     limits: { deadline: Date.now() + opts.timeoutMs, steps: 0 },
     ruleStack: [],
