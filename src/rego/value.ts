@@ -50,8 +50,9 @@ export function withDoubles(v: Value): Value {
     return items.some((x, i) => x !== v[i]) ? items : v;
   }
   if (v instanceof RegoSet) {
-    const items = v.sorted().map(withDoubles);
-    return items.some((x, i) => x !== v.sorted()[i]) ? new RegoSet(items) : v;
+    const before = v.sorted();
+    const items = before.map(withDoubles);
+    return items.some((x, i) => x !== before[i]) ? new RegoSet(items) : v;
   }
   let changed = false;
   const entries: [Value, Value][] = [];

@@ -6,7 +6,7 @@
  * decimal (BigInt mantissa and power-of-ten exponent) and rounding once to the nearest double.
  */
 import { BuiltinError, BuiltinTypeError } from "../errors.js";
-import { normalizeInteger, RegoSet, type Value } from "../value.js";
+import { normalizeInteger, RegoSet, type Value, withDoubles } from "../value.js";
 import { argInt, argNumber, argString, type BuiltinDecl, describeType, operandError, T } from "./types.js";
 
 /** A decimal `m * 10^e`. */
@@ -87,13 +87,9 @@ function exactInteger(args: Value[], op: (x: bigint, y: bigint) => bigint): Valu
   return normalizeInteger(op(a, b));
 }
 
-function toDouble(v: Value): Value {
-  return typeof v === "bigint" ? Number(v) : v;
-}
-
 /** The operands with bigints as doubles (for arithmetic that is not exact-integer). */
 function asDoubles(args: Value[]): Value[] {
-  return args.some((a) => typeof a === "bigint") ? args.map(toDouble) : args;
+  return args.some((a) => typeof a === "bigint") ? args.map(withDoubles) : args;
 }
 
 /** Rego `x * y`. */
@@ -206,8 +202,7 @@ export const numberBuiltins: BuiltinDecl[] = [
     impl: (args) => {
       const exact = exactInteger(args, (a, b) => a - b);
       if (exact !== undefined) return exact;
-      const x = toDouble(args[0] as Value);
-      const y = toDouble(args[1] as Value);
+      const [x, y] = asDoubles(args) as [Value, Value];
       if (typeof x === "number" && typeof y === "number") return addNumbers(x, -y);
       if (x instanceof RegoSet && y instanceof RegoSet) {
         const out = new RegoSet();
