@@ -156,7 +156,17 @@ export function bigIntToNumber(i: bigint): number {
   return checkFinite(Number(i));
 }
 
+/**
+ * The most elements a range may have. A builtin runs to completion before the evaluation deadline
+ * is checked, and bounds may come from input, so an unbounded range could exhaust memory.
+ */
+export const MAX_RANGE = 1_000_000;
+
 function rangeOf(x: bigint, y: bigint, step: bigint): number[] {
+  const size = (x <= y ? y - x : x - y) / step + 1n;
+  if (size > BigInt(MAX_RANGE)) {
+    throw new BuiltinError(`range of ${size} numbers is over the limit of ${MAX_RANGE}`);
+  }
   const out: number[] = [];
   // BigInt iteration: above 2^53 a double counter would stop advancing.
   if (x <= y) for (let i = x; i <= y; i += step) out.push(bigIntToNumber(i));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { numberBuiltins } from "../../../src/rego/builtins/numbers.js";
+import { MAX_RANGE, numberBuiltins } from "../../../src/rego/builtins/numbers.js";
 import type { BuiltinContext } from "../../../src/rego/builtins/types.js";
 import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError, BuiltinTypeError } from "../../../src/rego/errors.js";
@@ -200,5 +200,15 @@ describe("rand.intn", () => {
 
   it("is marked nondeterministic", () => {
     assert.equal(numberBuiltins.find((d) => d.name === "rand.intn")?.nondeterministic, true);
+  });
+});
+
+describe("numbers.range limits", () => {
+  it("refuses ranges over MAX_RANGE elements instead of exhausting memory", () => {
+    const range = numberBuiltins.find((d) => d.name === "numbers.range");
+    assert.ok(range);
+    const c = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(8), print() {} };
+    assert.equal((range.impl([1, MAX_RANGE], c) as unknown[]).length, MAX_RANGE);
+    assert.throws(() => range.impl([0, 1e12], c), /over the limit/);
   });
 });
