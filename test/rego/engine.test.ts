@@ -109,6 +109,13 @@ describe("errors", () => {
     assert.deepEqual(p.query("data.x.p = v"), [{ v: true }]);
   });
 
+  it("rejects an import that shadows another", () => {
+    const e = compileError({ "a.rego": "package x\n\nimport data.a.users\nimport data.b.users\n\np := users\n" });
+    assert.equal(e.code, "rego_compile_error");
+    assert.equal(e.message, "import must not shadow import data.a.users");
+    assert.equal(e.location?.row, 4);
+  });
+
   it("rejects recursion", () => {
     const e = compileError({ "a.rego": "package x\n\np if q\nq if p\n" });
     assert.equal(e.code, "rego_recursion_error");

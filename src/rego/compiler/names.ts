@@ -28,6 +28,11 @@ export function moduleNames(mod: Module): ModuleNames {
     const alias = imp.alias ?? segs[segs.length - 1];
     if (alias === undefined) continue;
     if (segs.length === 1 && !imp.alias) continue;
+    const previous = imports.get(alias);
+    if (previous) {
+      const shown = [previous.root, ...previous.path].join(".");
+      throw new RegoError("rego_compile_error", `import must not shadow import ${shown}`, imp.loc);
+    }
     imports.set(alias, { root, path: segs.slice(1) });
   }
   return { file: mod.file, packagePath: mod.package.path, ruleNames, imports };
