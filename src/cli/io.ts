@@ -2,6 +2,7 @@
  * Output helpers shared by the CLI commands: where text goes, and how errors are printed (one
  * `file:row:col: code: message` line each, never a stack trace).
  */
+import { GatewayError } from "../errors.js";
 import { RegoError } from "../rego/index.js";
 import { LoadError } from "./load.js";
 
@@ -34,6 +35,7 @@ export function formatRegoError(e: RegoError): string {
 export function errorLines(e: unknown): string[] {
   if (e instanceof RegoError) return (e.errors.length > 0 ? e.errors : [e]).map(formatRegoError);
   if (e instanceof LoadError) return [e.toString()];
+  if (e instanceof GatewayError) return [`${e.code}: ${e.message}`];
   const message = e instanceof Error ? e.message : String(e);
   // A stack is for us, not for the user: only on request.
   const stack = process.env.PORTCULLIS_DEBUG && e instanceof Error && e.stack ? [e.stack] : [];

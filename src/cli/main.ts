@@ -6,6 +6,8 @@
 import { readFileSync } from "node:fs";
 import { CHECK_USAGE, runCheck } from "./commands/check.js";
 import { EVAL_USAGE, runEval } from "./commands/eval.js";
+import { runServe, SERVE_USAGE } from "./commands/serve.js";
+import { runStdio, STDIO_USAGE } from "./commands/stdio.js";
 import { errorLines, type Io, processIo, UsageError } from "./io.js";
 
 const USAGE = `usage: portcullis <command> [options]
@@ -13,6 +15,8 @@ const USAGE = `usage: portcullis <command> [options]
 Policy-as-code gateway for the Model Context Protocol.
 
 commands:
+  serve   run the MCP gateway on Streamable HTTP
+  stdio   run the MCP gateway on stdin/stdout (for clients that launch it)
   eval    evaluate a Rego query (like \`opa eval\`)
   check   parse and compile Rego files (like \`opa check\`)
 
@@ -23,11 +27,13 @@ options:
 Run \`portcullis <command> --help\` for a command's options.`;
 
 interface Command {
-  run(argv: string[], io: Io): number;
+  run(argv: string[], io: Io): number | Promise<number>;
   usage: string;
 }
 
 const COMMANDS: Record<string, Command> = {
+  serve: { run: runServe, usage: SERVE_USAGE },
+  stdio: { run: runStdio, usage: STDIO_USAGE },
   eval: { run: runEval, usage: EVAL_USAGE },
   check: { run: runCheck, usage: CHECK_USAGE },
 };
@@ -40,8 +46,8 @@ function version(): string {
     : "unknown";
 }
 
-/** Runs the CLI with the given arguments (without node and script); returns the exit code. */
-export function main(argv: string[], io: Io = processIo): number {
+/** Runs the CLI with the given arguments (without node and script); resolves with the exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "-h" || name === "--help" || name === "help") {
     io.out(`${USAGE}\n`);
@@ -58,7 +64,7 @@ export function main(argv: string[], io: Io = processIo): number {
     return 2;
   }
   try {
-    return command.run(rest, io);
+    return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`portcullis ${name}: ${e.message}\n\n${command.usage}\n`);
@@ -69,4 +75,4 @@ export function main(argv: string[], io: Io = processIo): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,92 @@
+/**
+ * The audit trail: one JSON line per client request, written by pino to a file or stdout. Raw
+ * arguments are left out unless configured; a SHA-256 digest of their canonical JSON stands in.
+ */
+import { createHash } from "node:crypto";
+import pino, { type Logger } from "pino";
+
+/** What happened to a request. */
+export type AuditOutcome = "allowed" | "denied" | "error";
+
+/** One audit record (serialised as one JSON line with `time` in ISO 8601). */
+export interface AuditRecord {
+  method: string;
+  outcome: AuditOutcome;
+  /** Error code (a PORTCULLIS_* code, or the upstream's JSON-RPC code) when the outcome is error. */
+  error_type?: string;
+  error_message?: string;
+  identity: { subject: string | null; anonymous: boolean; groups: string[]; client_id: string | null };
+  session_id: string | null;
+  server: string | null;
+  /** Tool, prompt or resource the request names. */
+  target?: string;
+  arguments_digest?: string;
+  arguments?: unknown;
+  trace_id: string;
+  upstream?: { name: string; transport: "http" | "stdio"; duration_ms: number };
+  duration_ms: number;
+  decision_id?: string;
+  response_decision_id?: string;
+  policy_revision?: string;
+  reasons?: string[];
+  labels?: string[];
+}
+
+/** Writes audit records; `close` flushes. */
+export interface AuditLog {
+  write(record: AuditRecord): void;
+  /** Whether raw arguments go into records. */
+  readonly includeArguments: boolean;
+  close(): Promise<void>;
+}
+
+/** Opens the audit log at `path` (`-` = stdout). */
+export function openAuditLog(path: string, options: { includeArguments: boolean }): AuditLog {
+  const destination = pino.destination({ dest: path === "-" ? 1 : path, sync: false, mkdir: true, minLength: 4096 });
+  const logger: Logger = pino(
+    {
+      base: undefined,
+      messageKey: "event",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // The level of every audit record is the same; the record's kind says more.
+      formatters: { level: () => ({ kind: "audit" }) },
+    },
+    destination,
+  );
+  return {
+    includeArguments: options.includeArguments,
+    write(record) {
+      logger.info(record);
+    },
+    close() {
+      return new Promise((resolve) => {
+        const finish = () => {
+          try {
+            destination.flushSync();
+          } catch {
+            // Nothing buffered, or the file is gone: nothing more can be written either way.
+          }
+          if (path === "-") return resolve();
+          destination.once("close", () => resolve());
+          destination.end();
+        };
+        if ((destination as unknown as { fd: number }).fd >= 0) finish();
+        else destination.once("ready", finish);
+      });
+    },
+  };
+}
+
+/** SHA-256 (hex) of the canonical JSON of `value`: keys sorted at every level. */
+export function argumentsDigest(value: unknown): string {
+  return `sha256:${createHash("sha256").update(canonicalJson(value)).digest("hex")}`;
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(",")}}`;
+}

@@ -1,0 +1,240 @@
+/**
+ * Reading a policy bundle in OPA's layout, from a directory or a `.tar.gz`: `*.rego` modules,
+ * `data.json` / `data.yaml` files placed at their directory's path, and an optional `.manifest`
+ * (revision, roots). Every size and count is bounded, since a bundle may come from elsewhere.
+ */
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join, posix, relative, sep } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { Parser, type ReadEntry } from "tar";
+import { parse as parseYaml } from "yaml";
+import { GatewayError } from "../errors.js";
+import type { Json } from "../rego/index.js";
+
+/** Bounds on what a bundle may contain. */
+export interface BundleLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+}
+
+export const DEFAULT_BUNDLE_LIMITS: BundleLimits = {
+  maxFiles: 10_000,
+  maxFileBytes: 64 * 1024 * 1024,
+  maxTotalBytes: 512 * 1024 * 1024,
+};
+
+/** A bundle's contents, ready to compile. */
+export interface Bundle {
+  /** Where it was read from. */
+  source: string;
+  /** `.manifest` revision, or "" when there is none. */
+  revision: string;
+  /** `.manifest` roots (default: the whole data tree). */
+  roots: string[];
+  /** Module sources by path inside the bundle. */
+  modules: Record<string, string>;
+  data: { [key: string]: Json };
+}
+
+type JsonObject = { [key: string]: Json };
+
+/** Reads the bundle at `path` (a directory, or a file ending in `.tar.gz`/`.tgz`). */
+export function loadBundle(path: string, limits: BundleLimits = DEFAULT_BUNDLE_LIMITS): Bundle {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${path}: no such file or directory`);
+  }
+  const files = isDir ? readDirectory(path, limits) : readTarball(path, limits);
+  return assemble(path, files);
+}
+
+function readDirectory(root: string, limits: BundleLimits): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  let total = 0;
+  const walk = (dir: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${dir}: ${(e as Error).message}`);
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = join(dir, entry.name);
+      if (entry.isSymbolicLink())
+        throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${full}: links are not allowed in a bundle`);
+      if (entry.isDirectory()) {
+        if (!entry.name.startsWith(".")) walk(full);
+        continue;
+      }
+      if (!entry.isFile() || !isBundleFile(entry.name)) continue;
+      const size = statSync(full).size;
+      total += size;
+      checkLimits(full, files.size + 1, size, total, limits);
+      files.set(relative(root, full).split(sep).join("/"), readFileSync(full));
+    }
+  };
+  walk(root);
+  return files;
+}
+
+function readTarball(file: string, limits: BundleLimits): Map<string, Buffer> {
+  const compressed = readFileSync(file);
+  let tarball: Buffer;
+  try {
+    // maxOutputLength stops a gzip bomb before it is inflated in full.
+    tarball = gunzipSync(compressed, { maxOutputLength: limits.maxTotalBytes + 1024 * 1024 });
+  } catch (e) {
+    const tooBig = (e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE";
+    throw new GatewayError(
+      "PORTCULLIS_BUNDLE_INVALID",
+      `${file}: ${tooBig ? `unpacks to more than ${limits.maxTotalBytes} bytes` : "not a gzip file"}`,
+    );
+  }
+  const files = new Map<string, Buffer>();
+  let total = 0;
+  let failure: GatewayError | undefined;
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (entry: ReadEntry) => {
+      const fail = (message: string) => {
+        failure ??= new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${file}: ${entry.path}: ${message}`);
+        entry.resume();
+      };
+      if (failure) return entry.resume();
+      if (entry.type === "Directory") return entry.resume();
+      if (entry.type !== "File" && entry.type !== "OldFile")
+        return fail("only regular files are allowed (no links or devices)");
+      const name = posix.normalize(entry.path.replace(/^\.\//, ""));
+      if (name.startsWith("/") || name === ".." || name.startsWith("../")) return fail("path escapes the bundle");
+      if (
+        !isBundleFile(basename(name)) ||
+        name.split("/").some((part) => part.startsWith(".") && part !== ".manifest")
+      ) {
+        return entry.resume();
+      }
+      total += entry.size;
+      try {
+        checkLimits(`${file}: ${name}`, files.size + 1, entry.size, total, limits);
+      } catch (e) {
+        failure ??= e as GatewayError;
+        return entry.resume();
+      }
+      const chunks: Buffer[] = [];
+      entry.on("data", (chunk: Buffer) => chunks.push(chunk));
+      entry.on("end", () => files.set(name, Buffer.concat(chunks)));
+    },
+  });
+  parser.on("warn", (_code: string, message: string) => {
+    failure ??= new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${file}: ${message}`);
+  });
+  parser.on("error", (e: Error) => {
+    failure ??= new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${file}: ${e.message}`);
+  });
+  parser.end(tarball);
+  if (failure) throw failure;
+  return files;
+}
+
+function isBundleFile(name: string): boolean {
+  return (
+    name.endsWith(".rego") ||
+    name === "data.json" ||
+    name === "data.yaml" ||
+    name === "data.yml" ||
+    name === ".manifest"
+  );
+}
+
+function checkLimits(name: string, count: number, size: number, total: number, limits: BundleLimits): void {
+  if (count > limits.maxFiles)
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${name}: more than ${limits.maxFiles} files`);
+  if (size > limits.maxFileBytes) {
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${name}: file larger than ${limits.maxFileBytes} bytes`);
+  }
+  if (total > limits.maxTotalBytes) {
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${name}: bundle larger than ${limits.maxTotalBytes} bytes`);
+  }
+}
+
+function assemble(source: string, files: Map<string, Buffer>): Bundle {
+  const bundle: Bundle = { source, revision: "", roots: [""], modules: {}, data: {} };
+  for (const [name, content] of files) {
+    const text = content.toString("utf8");
+    if (name === ".manifest") {
+      readManifest(bundle, name, text);
+    } else if (name.endsWith(".rego")) {
+      bundle.modules[name] = text;
+    } else {
+      const dir = posix.dirname(name);
+      mergeAt(
+        bundle.data,
+        dir === "." ? [] : dir.split("/"),
+        parseData(`${source}: ${name}`, name, text),
+        `${source}: ${name}`,
+      );
+    }
+  }
+  if (Object.keys(bundle.modules).length === 0) {
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${source}: the bundle has no .rego files`);
+  }
+  return bundle;
+}
+
+function readManifest(bundle: Bundle, name: string, text: string): void {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text);
+  } catch {
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${bundle.source}: ${name}: not valid JSON`);
+  }
+  if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) {
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${bundle.source}: ${name}: must be a JSON object`);
+  }
+  const { revision, roots } = manifest as { revision?: unknown; roots?: unknown };
+  if (revision !== undefined) {
+    if (typeof revision !== "string")
+      throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${bundle.source}: ${name}: revision must be a string`);
+    bundle.revision = revision;
+  }
+  if (roots !== undefined) {
+    if (!Array.isArray(roots) || !roots.every((r) => typeof r === "string")) {
+      throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${bundle.source}: ${name}: roots must be a list of strings`);
+    }
+    bundle.roots = roots;
+  }
+}
+
+function parseData(where: string, name: string, text: string): Json {
+  try {
+    return (name.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 })) as Json;
+  } catch (e) {
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${where}: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+function mergeAt(target: JsonObject, path: string[], value: Json, where: string): void {
+  let node = target;
+  for (const key of path) {
+    const next = node[key];
+    if (next === undefined) node[key] = {};
+    else if (typeof next !== "object" || next === null || Array.isArray(next)) {
+      throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${where}: conflicts with data at ${path.join(".")}`);
+    }
+    node = node[key] as JsonObject;
+  }
+  if (path.length === 0 && (typeof value !== "object" || value === null || Array.isArray(value))) {
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${where}: data at the bundle root must be an object`);
+  }
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (k in node) throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${where}: key "${k}" is defined twice`);
+      node[k] = v;
+    }
+  } else {
+    const last = path[path.length - 1];
+    if (last !== undefined) throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${where}: data must be an object`);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The policy input document (schema in docs/schemas/policy-input.schema.json) and the caller's
+ * identity and trace context it is built from.
+ */
+import { randomBytes } from "node:crypto";
+import type { Json } from "../rego/index.js";
+
+/** Who is calling. Anonymous until authentication is configured. */
+export interface Identity {
+  subject: string | null;
+  anonymous: boolean;
+  groups: string[];
+  client_id: string | null;
+  scopes: string[];
+  email: string | null;
+  name: string | null;
+}
+
+/** Per-request context: the caller and the W3C trace. */
+export interface CallContext {
+  identity: Identity;
+  traceId: string;
+  /** The traceparent to send upstream: the client's trace id with a span id of the gateway's. */
+  traceparent: string;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Continues the client's W3C trace when its `traceparent` is valid, else starts a new one. */
+export function traceFrom(header: string | undefined): { traceId: string; traceparent: string } {
+  const span = randomBytes(8).toString("hex");
+  const match = header === undefined ? null : TRACEPARENT.exec(header.trim());
+  if (match?.[1] && match[1] !== "0".repeat(32) && match[2] !== "0".repeat(16)) {
+    return { traceId: match[1], traceparent: `00-${match[1]}-${span}-${match[3]}` };
+  }
+  const traceId = randomBytes(16).toString("hex");
+  return { traceId, traceparent: `00-${traceId}-${span}-01` };
+}
+
+/** What the request is about, besides method and server. */
+export interface InputTarget {
+  tool?: { name: string; qualified_name: string; title?: string; annotations: Record<string, Json> };
+  prompt?: { name: string; qualified_name: string };
+  resource?: { uri: string };
+  arguments?: Record<string, Json>;
+}
+
+/** Builds the policy input for one decision. */
+export function buildInput(
+  phase: "request" | "response" | "list",
+  method: string,
+  server: string | null,
+  target: InputTarget,
+  context: CallContext,
+  session: { id: string | null; labels: Iterable<string> },
+  outcome?: { result?: unknown; error?: { code: number; message: string } },
+): Json {
+  const input: { [key: string]: Json } = {
+    phase,
+    method,
+    server,
+    identity: { ...context.identity },
+    session: { id: session.id, labels: [...session.labels] },
+    trace_id: context.traceId,
+    time: new Date().toISOString(),
+  };
+  if (target.tool) input.tool = target.tool;
+  if (target.prompt) input.prompt = target.prompt;
+  if (target.resource) input.resource = target.resource;
+  if (phase !== "list") input.arguments = target.arguments ?? {};
+  if (outcome?.result !== undefined) input.result = outcome.result as Json;
+  if (outcome?.error) input.error = { code: outcome.error.code, message: outcome.error.message };
+  return input;
+}

@@ -1,0 +1,196 @@
+/**
+ * One MCP session with one upstream server, over Streamable HTTP or stdio, through the SDK's
+ * `Client`. The connection forwards requests as they are (no per-method schemas: results pass
+ * through untouched) and hands what the upstream sends unprompted to its owner.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Readable } from "node:stream";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  type ClientCapabilities,
+  type ClientRequest,
+  type Notification,
+  type Progress,
+  type Request,
+  type Result,
+  ResultSchema,
+  type ServerCapabilities,
+} from "@modelcontextprotocol/sdk/types.js";
+import { isHttpUpstream, type UpstreamConfig } from "../config/schema.js";
+import { GatewayError } from "../errors.js";
+
+/** The W3C traceparent of the client request being forwarded, for HTTP upstreams' headers. */
+export const traceContext = new AsyncLocalStorage<string>();
+
+/** What the upstream sends unprompted, handed to the connection's owner. */
+export interface UpstreamHandlers {
+  /** A notification from the upstream (progress is handled per request, not here). */
+  onNotification(connection: UpstreamConnection, notification: Notification): void;
+  /** A request from the upstream to the client (sampling, elicitation, roots, ping). */
+  onRequest(connection: UpstreamConnection, request: Request, signal: AbortSignal): Promise<Result>;
+  /** The connection closed; `unexpected` when it was not closed by us. */
+  onClose(connection: UpstreamConnection, unexpected: boolean): void;
+  /** A line the upstream process wrote to stderr. */
+  onStderr?(connection: UpstreamConnection, line: string): void;
+}
+
+/** Options of one forwarded request. */
+export interface ForwardOptions {
+  signal?: AbortSignal;
+  /** Called with the upstream's progress; the gateway maps it to the client's own token. */
+  onProgress?: (progress: Progress) => void;
+}
+
+let connectionSeq = 0;
+
+/** One upstream session. */
+export class UpstreamConnection {
+  readonly id = ++connectionSeq;
+  readonly config: UpstreamConfig;
+  readonly transportKind: "http" | "stdio";
+  private readonly client: Client;
+  private closedByUs = false;
+  private closed = false;
+  /** Cached list results by list method, cleared when the upstream says its list changed. */
+  readonly listCache = new Map<string, Promise<unknown[]>>();
+  /** Requests in flight, by sequence number, with the client session that made each. */
+  readonly inflight = new Map<number, string>();
+  private inflightSeq = 0;
+
+  constructor(
+    config: UpstreamConfig,
+    capabilities: ClientCapabilities,
+    private readonly handlers: UpstreamHandlers,
+    version: string,
+    /** The client session that owns this connection; undefined when shared by all sessions. */
+    readonly ownerSessionId: string | undefined,
+  ) {
+    this.config = config;
+    this.transportKind = isHttpUpstream(config) ? "http" : "stdio";
+    this.client = new Client({ name: "portcullis", version }, { capabilities });
+    this.client.fallbackNotificationHandler = async (notification) => {
+      handlers.onNotification(this, notification);
+    };
+    this.client.fallbackRequestHandler = async (request, extra) => handlers.onRequest(this, request, extra.signal);
+    this.client.onclose = () => {
+      this.closed = true;
+      handlers.onClose(this, !this.closedByUs);
+    };
+    // Transport errors surface as failed requests; the client's own error hook only needs silencing.
+    this.client.onerror = () => {};
+  }
+
+  /** Starts the transport and runs the MCP handshake within the configured time. */
+  async connect(): Promise<void> {
+    const transport = this.createTransport();
+    try {
+      await this.client.connect(transport, { timeout: this.config.connect_timeout_ms });
+    } catch (e) {
+      this.closedByUs = true;
+      await transport.close().catch(() => {});
+      throw new GatewayError(
+        "PORTCULLIS_UPSTREAM_UNAVAILABLE",
+        `upstream "${this.config.name}" failed to start: ${describe(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+
+  /** The upstream's capabilities from its initialize result. */
+  get capabilities(): ServerCapabilities {
+    return this.client.getServerCapabilities() ?? {};
+  }
+
+  /** True until the connection closes. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  /** Forwards one request; resolves with the upstream's result as it sent it. */
+  async request(
+    method: string,
+    params: Request["params"],
+    sessionId: string,
+    options: ForwardOptions = {},
+  ): Promise<Result> {
+    if (this.closed)
+      throw new GatewayError("PORTCULLIS_UPSTREAM_UNAVAILABLE", `upstream "${this.config.name}" is not connected`);
+    const seq = ++this.inflightSeq;
+    this.inflight.set(seq, sessionId);
+    try {
+      return await this.client.request({ method, params } as ClientRequest, ResultSchema, {
+        signal: options.signal,
+        timeout: this.config.timeout_ms,
+        onprogress: options.onProgress,
+        resetTimeoutOnProgress: options.onProgress !== undefined,
+      });
+    } finally {
+      this.inflight.delete(seq);
+    }
+  }
+
+  /** Sends a notification upstream (cancellation is sent by the SDK when a request's signal aborts). */
+  async notify(notification: Notification): Promise<void> {
+    if (!this.closed) await this.client.notification(notification as Parameters<Client["notification"]>[0]);
+  }
+
+  /** The client session with the most recent request in flight, for routing what the upstream sends. */
+  latestCaller(): string | undefined {
+    let latest: string | undefined;
+    for (const session of this.inflight.values()) latest = session;
+    return latest;
+  }
+
+  /** Closes the session (for stdio: stops the process). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closedByUs = true;
+    await this.client.close().catch(() => {});
+  }
+
+  private createTransport(): Transport {
+    const config = this.config;
+    if (isHttpUpstream(config)) {
+      return new StreamableHTTPClientTransport(new URL(config.url), {
+        requestInit: { headers: config.headers },
+        fetch: (url, init) => {
+          const traceparent = traceContext.getStore();
+          if (traceparent === undefined) return fetch(url, init);
+          const headers = new Headers(init?.headers);
+          headers.set("traceparent", traceparent);
+          return fetch(url, { ...init, headers });
+        },
+      });
+    }
+    const transport = new StdioClientTransport({
+      command: config.command,
+      args: config.args,
+      env: { ...getDefaultEnvironment(), ...config.env },
+      cwd: config.cwd,
+      stderr: "pipe",
+    });
+    const stderr = transport.stderr as Readable | null;
+    if (stderr) {
+      let pending = "";
+      stderr.setEncoding("utf8");
+      stderr.on("data", (chunk: string) => {
+        pending += chunk;
+        const lines = pending.split("\n");
+        pending = (lines.pop() ?? "").slice(-4096);
+        for (const line of lines) if (line.trim() !== "") this.handlers.onStderr?.(this, line.slice(0, 4096));
+      });
+    }
+    return transport;
+  }
+}
+
+/** A short description of an error for logs and client messages. */
+export function describe(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

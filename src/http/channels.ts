@@ -1,0 +1,108 @@
+/**
+ * The HTTP side of a client request's stream: a POST is answered with plain JSON unless something
+ * must reach the client before the response (progress, logging, a sampling request), in which
+ * case the answer turns into an SSE stream on the spot. The GET stream is always SSE.
+ */
+import type { ServerResponse } from "node:http";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { MessageSink, ResponseChannel } from "../gateway/session.js";
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+/** The POST response of one client request. */
+export class PostResponseChannel implements ResponseChannel {
+  private streaming = false;
+  private done = false;
+  private gone = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly headers: Record<string, string>,
+    onClientGone: () => void,
+  ) {
+    res.on("close", () => {
+      if (!this.done) {
+        this.gone = true;
+        onClientGone();
+      }
+    });
+  }
+
+  get closed(): boolean {
+    return this.done || this.gone;
+  }
+
+  event(message: JSONRPCMessage): void {
+    if (this.closed) return;
+    if (!this.streaming) {
+      this.streaming = true;
+      this.res.writeHead(200, { ...SSE_HEADERS, ...this.headers });
+    }
+    this.res.write(sseEvent(message));
+  }
+
+  finish(message: JSONRPCMessage): void {
+    if (this.closed) return;
+    this.done = true;
+    if (this.streaming) {
+      this.res.end(sseEvent(message));
+      return;
+    }
+    const body = JSON.stringify(message);
+    this.res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      ...this.headers,
+    });
+    this.res.end(body);
+  }
+}
+
+/** The session's GET stream, for messages unrelated to a request. */
+export class EventStreamSink implements MessageSink {
+  private ended = false;
+  private readonly keepAlive: NodeJS.Timeout;
+
+  constructor(
+    private readonly res: ServerResponse,
+    headers: Record<string, string>,
+    onClose: () => void,
+    keepAliveMs = 25_000,
+  ) {
+    res.writeHead(200, { ...SSE_HEADERS, ...headers });
+    // A comment line opens the stream for clients and proxies that wait for the first bytes.
+    res.write(": portcullis\n\n");
+    this.keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveMs);
+    this.keepAlive.unref();
+    res.on("close", () => {
+      this.ended = true;
+      clearInterval(this.keepAlive);
+      onClose();
+    });
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  send(message: JSONRPCMessage): void {
+    if (!this.ended) this.res.write(sseEvent(message));
+  }
+
+  /** Ends the stream (session closed or shutdown). */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.keepAlive);
+    this.res.end();
+  }
+}
+
+function sseEvent(message: JSONRPCMessage): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+}
