@@ -30,6 +30,13 @@ const httpUpstreamSchema = z
     headers: z.record(z.string(), z.string()).default({}),
     /** One upstream MCP session per client session (default), or one shared by all clients. */
     sessions: z.enum(["per-client", "shared"]).default("per-client"),
+    /** Largest response body accepted from this upstream. */
+    max_response_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(32 * 1024 * 1024),
   })
   .strict();
 

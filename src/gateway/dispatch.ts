@@ -21,7 +21,7 @@ import { type Catalog, routeResource } from "./catalog.js";
 import { buildInput, type CallContext, type InputTarget } from "./input.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ClientSession } from "./session.js";
-import { traceContext, type UpstreamConnection } from "./upstream.js";
+import type { UpstreamConnection } from "./upstream.js";
 
 /** What the dispatcher needs from the gateway. */
 export interface DispatchHost {
@@ -230,7 +230,7 @@ export class Dispatcher {
     this.enforce(decision, record);
 
     const connection = await this.host.connectionFor(route.server, session);
-    const { params, progressToken } = withoutProgressToken(route.params);
+    const { params, progressToken } = upstreamParams(route.params, context.traceparent);
     const onProgress =
       progressToken === undefined
         ? undefined
@@ -243,9 +243,7 @@ export class Dispatcher {
     const upstreamStarted = performance.now();
     let result: Result;
     try {
-      result = await traceContext.run(context.traceparent, () =>
-        connection.request(request.method, params, session.id, { signal, onProgress }),
-      );
+      result = await connection.request(request.method, params, session.id, { signal, onProgress });
     } finally {
       const seconds = (performance.now() - upstreamStarted) / 1000;
       record.upstream = { name: route.server, transport: connection.transportKind, duration_ms: round(seconds * 1000) };
@@ -400,17 +398,18 @@ function objectParam(params: Record<string, unknown>, key: string): Record<strin
   return value as Record<string, Json>;
 }
 
-/** Takes the client's progress token out: the SDK sets its own upstream, mapped back on the way. */
-function withoutProgressToken(params: Record<string, unknown>): {
-  params: Record<string, unknown>;
-  progressToken: RequestId | undefined;
-} {
-  const meta = params._meta as Record<string, unknown> | undefined;
-  const token = meta?.progressToken;
-  if (meta === undefined || (typeof token !== "string" && typeof token !== "number"))
-    return { params, progressToken: undefined };
-  const { progressToken: _dropped, ...rest } = meta;
-  return { params: { ...params, _meta: rest }, progressToken: token };
+/**
+ * The params sent upstream: the client's progress token taken out (the SDK sets its own upstream,
+ * mapped back on the way) and the W3C trace context added to `_meta.traceparent`.
+ */
+function upstreamParams(
+  params: Record<string, unknown>,
+  traceparent: string,
+): { params: Record<string, unknown>; progressToken: RequestId | undefined } {
+  const meta = (params._meta ?? {}) as Record<string, unknown>;
+  const { progressToken: token, ...rest } = meta;
+  const progressToken = typeof token === "string" || typeof token === "number" ? token : undefined;
+  return { params: { ...params, _meta: { ...rest, traceparent } }, progressToken };
 }
 
 const KNOWN_METHODS = new Set([

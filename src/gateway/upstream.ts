@@ -3,11 +3,9 @@
  * `Client`. The connection forwards requests as they are (no per-method schemas: results pass
  * through untouched) and hands what the upstream sends unprompted to its owner.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { Readable } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   type ClientCapabilities,
@@ -19,11 +17,10 @@ import {
   ResultSchema,
   type ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { Dispatcher } from "undici";
 import { isHttpUpstream, type UpstreamConfig } from "../config/schema.js";
 import { GatewayError } from "../errors.js";
-
-/** The W3C traceparent of the client request being forwarded, for HTTP upstreams' headers. */
-export const traceContext = new AsyncLocalStorage<string>();
+import { UndiciHttpTransport } from "./http-transport.js";
 
 /** What the upstream sends unprompted, handed to the connection's owner. */
 export interface UpstreamHandlers {
@@ -67,6 +64,8 @@ export class UpstreamConnection {
     version: string,
     /** The client session that owns this connection; undefined when shared by all sessions. */
     readonly ownerSessionId: string | undefined,
+    /** The upstream's HTTP connection pool (HTTP upstreams only). */
+    private readonly pool?: Dispatcher,
   ) {
     this.config = config;
     this.transportKind = isHttpUpstream(config) ? "http" : "stdio";
@@ -156,15 +155,11 @@ export class UpstreamConnection {
   private createTransport(): Transport {
     const config = this.config;
     if (isHttpUpstream(config)) {
-      return new StreamableHTTPClientTransport(new URL(config.url), {
-        requestInit: { headers: config.headers },
-        fetch: (url, init) => {
-          const traceparent = traceContext.getStore();
-          if (traceparent === undefined) return fetch(url, init);
-          const headers = new Headers(init?.headers);
-          headers.set("traceparent", traceparent);
-          return fetch(url, { ...init, headers });
-        },
+      if (!this.pool) throw new Error("an HTTP upstream needs a connection pool");
+      return new UndiciHttpTransport(new URL(config.url), {
+        headers: config.headers,
+        dispatcher: this.pool,
+        maxResponseBytes: config.max_response_bytes,
       });
     }
     const transport = new StdioClientTransport({

@@ -4,8 +4,10 @@
  * shared processes, stops idle ones, and keeps the state `/health/ready` reports.
  */
 import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
-import type { UpstreamConfig } from "../config/schema.js";
+import type { Agent } from "undici";
+import { isHttpUpstream, type UpstreamConfig } from "../config/schema.js";
 import { GatewayError } from "../errors.js";
+import { upstreamPool } from "./http-transport.js";
 import { describe, UpstreamConnection, type UpstreamHandlers } from "./upstream.js";
 
 /** Health of one upstream as `/health/ready` shows it. */
@@ -37,6 +39,7 @@ interface Slot {
   retryAt: number;
   idleTimer?: NodeJS.Timeout;
   restartTimer?: NodeJS.Timeout;
+  pool?: Agent;
 }
 
 /** Capabilities a shared connection declares: it may serve any client. */
@@ -61,7 +64,15 @@ export class UpstreamRegistry {
     private readonly onStateChange: (name: string, up: boolean) => void = () => {},
   ) {
     for (const config of configs) {
-      this.slots.set(config.name, { config, live: new Set(), state: "idle", failures: 0, lastError: null, retryAt: 0 });
+      this.slots.set(config.name, {
+        config,
+        live: new Set(),
+        state: "idle",
+        failures: 0,
+        lastError: null,
+        retryAt: 0,
+        pool: isHttpUpstream(config) ? upstreamPool() : undefined,
+      });
     }
   }
 
@@ -126,6 +137,7 @@ export class UpstreamRegistry {
       for (const c of slot.live) all.push(c.close());
     }
     await Promise.all(all);
+    await Promise.all([...this.slots.values()].map((slot) => slot.pool?.close().catch(() => {})));
   }
 
   private open(
@@ -156,7 +168,14 @@ export class UpstreamRegistry {
         this.handlers.onClose(connection, unexpected);
       },
     };
-    const connection = new UpstreamConnection(slot.config, capabilities, handlers, this.version, ownerSessionId);
+    const connection = new UpstreamConnection(
+      slot.config,
+      capabilities,
+      handlers,
+      this.version,
+      ownerSessionId,
+      slot.pool,
+    );
     return connection.connect().then(
       () => {
         if (this.stopping) {
