@@ -60,6 +60,11 @@ double(x) := x * 2
     assert.deepEqual(policy.query("data.authz.nope = x"), []);
   });
 
+  it("lets a module use rules of its package defined in another file by their bare name", () => {
+    const policy = compile({ modules: { "a.rego": "package p\nx := 1", "b.rego": "package p\ny := x + 1" } });
+    assert.deepEqual(policy.query("data.p.y = v"), [{ v: 2 }]);
+  });
+
   it("merges query data over compile data", () => {
     const rows = policy.query("data.authz.allow = x", {
       input: { user: { name: "carol" }, tool: "t" },

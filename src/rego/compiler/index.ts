@@ -93,6 +93,17 @@ export function compileModules(
   const root = newNode([]);
   for (const mod of modules) nodeAt(root, mod.package.path).isPackage = true;
   const namesByModule = new Map(modules.map((m) => [m, moduleNames(m)]));
+  // A rule is visible by its bare name in every module of its package, not only in its own file.
+  const packageRules = new Map<string, Set<string>>();
+  for (const names of namesByModule.values()) {
+    const key = names.packagePath.join(".");
+    const merged = packageRules.get(key) ?? new Set<string>();
+    for (const name of names.ruleNames) merged.add(name);
+    packageRules.set(key, merged);
+  }
+  for (const [mod, names] of namesByModule) {
+    namesByModule.set(mod, { ...names, ruleNames: packageRules.get(names.packagePath.join(".")) ?? names.ruleNames });
+  }
   const placedByRule = new Map<CRule, Placed>();
   let bigIntegers = false;
   for (const p of placed) {
