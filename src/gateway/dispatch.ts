@@ -244,6 +244,17 @@ export class Dispatcher {
     let result: Result;
     try {
       result = await connection.request(request.method, params, session.id, { signal, onProgress });
+    } catch (e) {
+      // The policy sees upstream errors too (to label the session); the client gets the error either way.
+      if (route.decideResponse && e instanceof McpError && e.code !== -32001) {
+        const message = e.message.replace(/^MCP error -?\d+: /, "");
+        const after = this.decide("response", request.method, route.server, route.target, context, session, {
+          error: { code: e.code, message },
+        });
+        record.response_decision_id = after.id;
+        if (after.labels.length > 0) record.labels = [...(record.labels ?? []), ...after.labels];
+      }
+      throw e;
     } finally {
       const seconds = (performance.now() - upstreamStarted) / 1000;
       record.upstream = { name: route.server, transport: connection.transportKind, duration_ms: round(seconds * 1000) };
@@ -270,7 +281,7 @@ export class Dispatcher {
     target: InputTarget,
     context: CallContext,
     session: ClientSession,
-    outcome?: { result?: unknown },
+    outcome?: { result?: unknown; error?: { code: number; message: string } },
   ): Decision {
     const input = buildInput(phase, method, server, target, context, session, outcome);
     const decision = this.host.decider().decide(input);

@@ -326,7 +326,9 @@ export class Gateway {
     if (notification.method === "notifications/resources/updated") {
       const uri = (notification.params as { uri?: unknown } | undefined)?.uri;
       for (const session of this.audience(connection)) {
-        if (typeof uri === "string" && session.subscriptions.get(uri) === connection.config.name) session.send(message);
+        if (typeof uri === "string" && session.subscriptions.get(uri) === connection.config.name) {
+          session.send(message, undefined, true);
+        }
       }
       return;
     }
@@ -374,7 +376,7 @@ export class Gateway {
   }
 
   private broadcast(connection: UpstreamConnection, message: JSONRPCMessage): void {
-    for (const session of this.audience(connection)) session.send(message);
+    for (const session of this.audience(connection)) session.send(message, undefined, true);
   }
 
   private reapIdleSessions(): void {

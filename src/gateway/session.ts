@@ -71,8 +71,11 @@ export class ClientSession implements UpstreamOwner {
     readonly clientInfo: Implementation | undefined,
   ) {}
 
-  /** Sends `message` on the stream of request `related` if still open, else the standalone stream. */
-  send(message: JSONRPCMessage, related?: RequestId): boolean {
+  /**
+   * Sends `message` on the stream of request `related` if still open, else the standalone stream,
+   * else (unless `standaloneOnly`: messages unrelated to any request) any open request stream.
+   */
+  send(message: JSONRPCMessage, related?: RequestId, standaloneOnly = false): boolean {
     if (related !== undefined) {
       const request = this.inflight.get(related);
       if (request && !request.channel.closed) {
@@ -84,6 +87,7 @@ export class ClientSession implements UpstreamOwner {
       this.standalone.send(message);
       return true;
     }
+    if (standaloneOnly) return false;
     // No stream of its own: any open request stream of this session still reaches the client.
     for (const request of this.inflight.values()) {
       if (!request.channel.closed) {
