@@ -83,7 +83,15 @@ export class UndiciHttpTransport implements Transport {
         throw new Error(`upstream answered with unexpected content-type "${type}"`);
       return;
     }
-    const body = await readBounded(response.body, this.options.maxResponseBytes, false);
+    const length = Number(response.headers["content-length"] ?? Number.NaN);
+    if (length > this.options.maxResponseBytes) {
+      response.body.destroy();
+      throw new Error(`upstream response larger than ${this.options.maxResponseBytes} bytes`);
+    }
+    // With a declared length the body is bounded already and undici reads it in one go.
+    const body = Number.isFinite(length)
+      ? Buffer.from(await response.body.arrayBuffer())
+      : await readBounded(response.body, this.options.maxResponseBytes, false);
     if (body.length === 0) return;
     const parsed: unknown = JSON.parse(body.toString("utf8"));
     for (const item of Array.isArray(parsed) ? parsed : [parsed]) this.onmessage?.(item as JSONRPCMessage);
