@@ -150,15 +150,20 @@ export class UndiciHttpTransport implements Transport {
         if (event.event !== undefined && event.event !== "message") return;
         if (event.data.trim() === "") return;
         try {
-          this.onmessage?.(JSON.parse(event.data) as JSONRPCMessage);
+          const message = JSON.parse(event.data) as JSONRPCMessage;
+          // The SDK handles notifications a microtask later but responses at once, dropping the
+          // progress handler; a response that arrives with the last progress event would lose it.
+          if ("id" in message && !("method" in message)) setImmediate(() => this.onmessage?.(message));
+          else this.onmessage?.(message);
         } catch (e) {
           this.onerror?.(new Error(`invalid message on the upstream's event stream: ${(e as Error).message}`));
         }
       },
     });
+    // undici's body yields Buffers whatever the encoding; a streaming decoder keeps split characters whole.
+    const decoder = new TextDecoder();
     try {
-      body.setEncoding("utf8");
-      for await (const chunk of body) parser.feed(chunk as string);
+      for await (const chunk of body) parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
     } catch {
       // The stream ended early (upstream gone or closed by us); pending requests time out or fail on close.
     } finally {

@@ -50,7 +50,9 @@ export class PostResponseChannel implements ResponseChannel {
     if (this.closed) return;
     this.done = true;
     if (this.streaming) {
-      this.res.end(sseEvent(message));
+      // Clients (the SDK among them) may drop a progress event that arrives in the same read as the
+      // response; a separate write on the next turn keeps them apart.
+      setImmediate(() => this.res.end(sseEvent(message)));
       return;
     }
     const body = JSON.stringify(message);

@@ -1,5 +1,5 @@
 /** Calls: builtins (with OPA's error handling), user functions, `with` replacements, specials. */
-import type { FnTarget } from "../compiler/ir.js";
+import type { CTerm, FnTarget } from "../compiler/ir.js";
 import { findNode } from "../compiler/ruletree.js";
 import { BuiltinError, BuiltinTypeError, type Location, RegoError } from "../errors.js";
 import { equals, formatValue, RegoObject, type Value, withDoubles } from "../value.js";
@@ -32,6 +32,31 @@ export function callFunction(
   }
 }
 
+/**
+ * The first (for a function: the only) result of a call, or undefined. Used by the direct
+ * evaluation of single-valued terms, which needs no continuation.
+ */
+export function callFirst(
+  ctx: EvalContext,
+  fn: FnTarget,
+  args: Value[],
+  loc: Location,
+  slots: Slots,
+): Value | undefined {
+  if (ctx.fnOverrides?.has(fn.name) || fn.kind === "special") {
+    let out: Value | undefined;
+    callFunction(ctx, fn, args, loc, slots, (v) => {
+      out = v;
+      return true;
+    });
+    return out;
+  }
+  if (fn.kind === "user") return userResult(ctx, fn, args);
+  const result = builtinResult(ctx, fn, args, loc);
+  if (fn.decl.kind !== "relation" || result === undefined) return result;
+  return Array.isArray(result) ? result[0] : undefined;
+}
+
 function callBuiltin(
   ctx: EvalContext,
   fn: Extract<FnTarget, { kind: "builtin" }>,
@@ -39,20 +64,7 @@ function callBuiltin(
   loc: Location,
   k: VK,
 ) {
-  let result: Value | undefined;
-  try {
-    const operands = ctx.exactIntegers && !fn.decl.exactIntegers ? args.map(withDoubles) : args;
-    result = fn.decl.impl(operands, ctx.builtin);
-  } catch (e) {
-    if (e instanceof RegoError) throw e;
-    let err: RegoError;
-    if (e instanceof BuiltinTypeError) err = new RegoError("eval_type_error", `${fn.name}: ${e.message}`, loc);
-    else if (e instanceof BuiltinError) err = new RegoError("eval_builtin_error", `${fn.name}: ${e.message}`, loc);
-    else if (e instanceof RangeError) throw e;
-    else err = new RegoError("eval_builtin_error", `${fn.name}: ${e instanceof Error ? e.message : String(e)}`, loc);
-    if (ctx.strict) throw err;
-    return false;
-  }
+  const result = builtinResult(ctx, fn, args, loc);
   if (result === undefined) return false;
   if (fn.decl.kind === "relation") {
     if (!Array.isArray(result)) return false;
@@ -62,17 +74,45 @@ function callBuiltin(
   return k(result);
 }
 
+/** A builtin's result (a relation's: the array of results); undefined when it is undefined or fails. */
+function builtinResult(
+  ctx: EvalContext,
+  fn: Extract<FnTarget, { kind: "builtin" }>,
+  args: Value[],
+  loc: Location,
+): Value | undefined {
+  try {
+    const operands = ctx.exactIntegers && !fn.decl.exactIntegers ? args.map(withDoubles) : args;
+    return fn.decl.impl(operands, ctx.builtin);
+  } catch (e) {
+    if (e instanceof RegoError) throw e;
+    let err: RegoError;
+    if (e instanceof BuiltinTypeError) err = new RegoError("eval_type_error", `${fn.name}: ${e.message}`, loc);
+    else if (e instanceof BuiltinError) err = new RegoError("eval_builtin_error", `${fn.name}: ${e.message}`, loc);
+    else if (e instanceof RangeError) throw e;
+    else err = new RegoError("eval_builtin_error", `${fn.name}: ${e instanceof Error ? e.message : String(e)}`, loc);
+    if (ctx.strict) throw err;
+    return undefined;
+  }
+}
+
 function callUser(ctx: EvalContext, fn: Extract<FnTarget, { kind: "user" }>, args: Value[], k: VK): boolean {
+  const result = userResult(ctx, fn, args);
+  return result === undefined ? false : k(result);
+}
+
+/** A user function's result for `args`; undefined when no definition applies. */
+function userResult(ctx: EvalContext, fn: Extract<FnTarget, { kind: "user" }>, args: Value[]): Value | undefined {
   fn.ruleSet ??= findNode(ctx.policy.root, fn.path)?.ruleSet ?? null;
   const rs = fn.ruleSet;
-  if (rs?.kind !== "function") return false;
+  if (rs?.kind !== "function") return undefined;
   let result: Value | undefined;
   for (const rule of rs.rules) {
     runRule(
       ctx,
       rule,
       (r, slots) => {
-        const vt = r.value ?? { t: "const", v: true };
+        const vt = r.value ?? TRUE_TERM;
         evalTerm(ctx, vt, slots, (v) => {
           if (result === undefined) result = v;
           else if (!equals(result, v)) {
@@ -90,10 +130,12 @@ function callUser(ctx: EvalContext, fn: Extract<FnTarget, { kind: "user" }>, arg
     );
   }
   if (result === undefined && rs.defaultRule) {
-    result = firstValue(ctx, rs.defaultRule.value ?? { t: "const", v: true }, []);
+    result = firstValue(ctx, rs.defaultRule.value ?? TRUE_TERM, []);
   }
-  return result === undefined ? false : k(result);
+  return result;
 }
+
+const TRUE_TERM: CTerm = { t: "const", v: true };
 
 function callSpecial(ctx: EvalContext, name: string, args: Value[], loc: Location, k: VK): boolean {
   switch (name) {

@@ -5,18 +5,10 @@
 import type { CRule, CTerm, RuleNode, RuleSet } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
 import { equals, keyOf, RegoObject, RegoSet, type Value } from "../value.js";
+import { evalBody } from "./body.js";
 import { type EvalContext, pathKey, UNDEFINED } from "./context.js";
-import {
-  childOf,
-  evalBody,
-  evalTerm,
-  evalTerms,
-  firstValue,
-  type Slots,
-  unifyValue,
-  type VK,
-  walkValue,
-} from "./evaluator.js";
+import { childOf, evalTerm, evalTerms, firstValue, type Slots, unifyValue, type VK, walkValue } from "./evaluator.js";
+import { singleValue, walkSingle } from "./single.js";
 
 /** Evaluates `data.<path>`. */
 export function evalDataRef(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, slots: Slots, k: VK): boolean {
@@ -31,6 +23,46 @@ export function evalDataRef(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, 
     for (let i = 0; i < depth && base !== undefined; i++) base = childOf(base, (t.path[i] as { v: Value }).v);
   }
   return walkNode(ctx, node, base, t.path, depth, slots, k);
+}
+
+/**
+ * `data.<path>` whose operands are all single-valued (see isSingle), computed directly: the steps
+ * of evalDataRef/walkNode/stepInto without continuations. Not for `with data` scopes.
+ */
+export function dataSingle(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, slots: Slots): Value | undefined {
+  t.start ??= startOf(ctx.policy.root, t.path);
+  const path = t.path;
+  let { node, depth: i } = t.start;
+  let base: Value | undefined;
+  if (node.ruleSet === undefined || node.ruleSet.kind === "partial") {
+    base = ctx.data;
+    for (let j = 0; j < i && base !== undefined; j++) base = childOf(base, (path[j] as { v: Value }).v);
+  }
+  for (;;) {
+    if (node.ruleSet) {
+      const v = nodeValue(ctx, node, base);
+      return v === undefined ? undefined : walkSingle(ctx, v, path, i, slots);
+    }
+    if (i === path.length) return nodeValue(ctx, node, base);
+    const key = singleValue(ctx, path[i] as CTerm, slots);
+    if (key === undefined) return undefined;
+    i++;
+    // As stepInto: number operands also find the string keys of base documents.
+    let childBase = base === undefined ? undefined : childOf(base, key);
+    if (childBase === undefined && typeof key === "number" && base instanceof RegoObject)
+      childBase = base.get(String(key));
+    const name = typeof key === "string" ? key : typeof key === "number" ? String(key) : undefined;
+    const child = name === undefined ? undefined : node.children.get(name);
+    if (child) {
+      node = child;
+      base = childBase;
+      continue;
+    }
+    if (childBase === undefined) return undefined;
+    if (!(childBase instanceof RegoObject)) return walkSingle(ctx, childBase, path, i, slots);
+    node = BASE_ONLY;
+    base = childBase;
+  }
 }
 
 /** The deepest node a path's constant string prefix reaches, stopping at the first node with rules. */

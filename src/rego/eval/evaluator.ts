@@ -6,20 +6,15 @@
 import type { CExpr, CTerm, CWith } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
 import { equals, formatValue, RegoObject, RegoSet, type Value } from "../value.js";
+import { evalBody } from "./body.js";
 import { callFunction } from "./calls.js";
 import { type EvalContext, type FnOverride, pathKey, tick } from "./context.js";
 import { evalDataRef } from "./documents.js";
+import { allSingle, isSingle, singleValue, singleValues } from "./single.js";
 
 export type Slots = (Value | undefined)[];
 export type K = () => boolean;
 export type VK = (v: Value) => boolean;
-
-/** Evaluates `body[i..]`, calling `k` for each solution. */
-export function evalBody(ctx: EvalContext, body: CExpr[], i: number, slots: Slots, k: K): boolean {
-  if (i === body.length) return k();
-  const e = body[i] as CExpr;
-  return evalExpr(ctx, e, slots, () => evalBody(ctx, body, i + 1, slots, k));
-}
 
 /** Evaluates one expression (negation and `with` included). */
 export function evalExpr(ctx: EvalContext, e: CExpr, slots: Slots, k: K): boolean {
@@ -34,15 +29,14 @@ export function evalExpr(ctx: EvalContext, e: CExpr, slots: Slots, k: K): boolea
 
 function evalExprNegatable(ctx: EvalContext, e: CExpr, slots: Slots, k: K): boolean {
   if (!e.negated) return evalExprPositive(ctx, e, slots, k);
-  let found = false;
-  evalExprPositive(ctx, e, slots, () => {
-    found = true;
-    return true;
-  });
-  return found ? false : k();
+  // The positive form returns true exactly when its continuation was called (and stopped it).
+  return evalExprPositive(ctx, e, slots, stop) ? false : k();
 }
 
-function evalExprPositive(ctx: EvalContext, e: CExpr, slots: Slots, k: K): boolean {
+const stop: K = () => true;
+
+/** Evaluates an expression ignoring its negation (`with` already applied). */
+export function evalExprPositive(ctx: EvalContext, e: CExpr, slots: Slots, k: K): boolean {
   switch (e.kind) {
     case "term":
       return evalTerm(ctx, e.term, slots, (v) => (v === false ? false : k()));
@@ -161,12 +155,17 @@ export function evalTerm(ctx: EvalContext, t: CTerm, slots: Slots, k: VK): boole
       return k(v);
     }
     case "data":
-      return evalDataRef(ctx, t, slots, k);
     case "input":
-      if (ctx.input === undefined) return false;
-      return walkValue(ctx, ctx.input, t.path, 0, slots, k);
-    case "ref":
+    case "ref": {
+      // Most references have ground operands: compute their one value without continuations.
+      if (isSingle(t, slots)) {
+        const v = singleValue(ctx, t, slots);
+        return v === undefined ? false : k(v);
+      }
+      if (t.t === "data") return evalDataRef(ctx, t, slots, k);
+      if (t.t === "input") return ctx.input === undefined ? false : walkValue(ctx, ctx.input, t.path, 0, slots, k);
       return evalTerm(ctx, t.base, slots, (b) => walkValue(ctx, b, t.path, 0, slots, k));
+    }
     case "array":
       return evalTerms(ctx, t.items, slots, (items) => k(items));
     case "set":
@@ -255,21 +254,9 @@ function evalPrint(ctx: EvalContext, args: CTerm[], slots: Slots): true {
 /** Evaluates a list of terms (each may have several values), calling `k` with each combination. */
 export function evalTerms(ctx: EvalContext, ts: CTerm[], slots: Slots, k: (vs: Value[]) => boolean): boolean {
   // Fast path: terms with at most one value are computed directly, without a continuation each.
-  let single = true;
-  for (const t of ts) {
-    if (!isSingle(t, slots)) {
-      single = false;
-      break;
-    }
-  }
-  if (single) {
-    const vs: Value[] = new Array(ts.length);
-    for (let i = 0; i < ts.length; i++) {
-      const v = singleValue(ctx, ts[i] as CTerm, slots);
-      if (v === undefined) return false;
-      vs[i] = v;
-    }
-    return k(vs);
+  if (allSingle(ts, slots)) {
+    const vs = singleValues(ctx, ts, slots);
+    return vs === undefined ? false : k(vs);
   }
   // Variables go last: another term's reference may bind them (`f(x, xs[x])`).
   const order: number[] = [];
@@ -285,53 +272,6 @@ export function evalTerms(ctx: EvalContext, ts: CTerm[], slots: Slots, k: (vs: V
     });
   };
   return step(0);
-}
-
-/** Can evaluating `t` give more than one value (an unbound reference operand, a relation)? If not, true. */
-function isSingle(t: CTerm, slots: Slots): boolean {
-  switch (t.t) {
-    case "const":
-      return true;
-    case "var":
-      return slots[t.slot] !== undefined;
-    case "data":
-    case "input":
-      return t.path.every((p) => isSingle(p, slots));
-    case "ref":
-      return isSingle(t.base, slots) && t.path.every((p) => isSingle(p, slots));
-    case "array":
-    case "set":
-      return t.items.every((x) => isSingle(x, slots));
-    case "object":
-      return t.items.every(([key, v]) => isSingle(key, slots) && isSingle(v, slots));
-    case "call":
-      return !(t.fn.kind === "builtin" && t.fn.decl.kind === "relation") && t.args.every((a) => isSingle(a, slots));
-    default:
-      // Comprehensions and templates have exactly one value.
-      return true;
-  }
-}
-
-/** The value of a single-valued term (see isSingle), or undefined. */
-function singleValue(ctx: EvalContext, t: CTerm, slots: Slots): Value | undefined {
-  switch (t.t) {
-    case "const":
-      return t.v;
-    case "var":
-      return slots[t.slot];
-    case "input": {
-      let v = ctx.input;
-      for (const p of t.path) {
-        if (v === undefined) return undefined;
-        const key = singleValue(ctx, p, slots);
-        if (key === undefined) return undefined;
-        v = childOf(v, key);
-      }
-      return v;
-    }
-    default:
-      return firstValue(ctx, t, slots);
-  }
 }
 
 /** The child of a collection at `key`, or undefined. */

@@ -1,0 +1,173 @@
+/**
+ * Rule and comprehension bodies. An expression with at most one solution (a test, `x := <single
+ * value>`, a negation) is evaluated in a loop without a continuation; only expressions that may
+ * have several solutions (`some x in xs`, references with unbound operands, relations) continue
+ * through a closure. Variables such an expression binds are unbound again on the way out, as the
+ * continuation-passing evaluator does, so callers see the same slot states.
+ */
+import type { CExpr, CTerm } from "../compiler/ir.js";
+import { equals, RegoObject, RegoSet, type Value } from "../value.js";
+import { callFirst } from "./calls.js";
+import { type EvalContext, tick } from "./context.js";
+import { evalExpr, evalExprPositive, type K, type Slots } from "./evaluator.js";
+import { allSingle, isSingle, singleValue, singleValues } from "./single.js";
+
+/** A continuation that stops at the first solution: `evalExprPositive(..., STOP)` tells whether there is one. */
+const STOP: K = () => true;
+
+/** What the direct evaluation of one expression found. */
+const FAIL = 0;
+const PASS = 1;
+/** The expression may have several solutions: evaluate it with a continuation. */
+const GENERATOR = 2;
+
+/** Evaluates `body[i..]`, calling `k` for each solution. */
+export function evalBody(ctx: EvalContext, body: CExpr[], i: number, slots: Slots, k: K): boolean {
+  // Slots bound by direct `x := v` expressions in this call, unbound before returning.
+  let bound: number[] | undefined;
+  let result = false;
+  for (; ; i++) {
+    if (i === body.length) {
+      result = k();
+      break;
+    }
+    const e = body[i] as CExpr;
+    if (e.with.length > 0) {
+      const next = i + 1;
+      result = evalExpr(ctx, e, slots, () => evalBody(ctx, body, next, slots, k));
+      break;
+    }
+    tick(ctx);
+    const outcome = direct(ctx, e, slots);
+    if (outcome === PASS) continue;
+    if (outcome === FAIL) break;
+    if (outcome !== GENERATOR) {
+      // A slot number (offset by GENERATOR + 1): the expression bound that variable.
+      bound ??= [];
+      bound.push(outcome - GENERATOR - 1);
+      continue;
+    }
+    const next = i + 1;
+    if (e.kind === "somein" && someInDirectly(e, slots)) {
+      result = someIn(ctx, e, slots, () => evalBody(ctx, body, next, slots, k));
+      break;
+    }
+    // evalExpr would tick again; the count only paces deadline checks.
+    result = evalExprPositive(ctx, e, slots, () => evalBody(ctx, body, next, slots, k));
+    break;
+  }
+  if (bound) for (const slot of bound) slots[slot] = undefined;
+  return result;
+}
+
+/**
+ * Evaluates an expression that has at most one solution: FAIL, PASS, or GENERATOR + 1 + slot
+ * after binding that slot. GENERATOR when it may have several solutions (nothing evaluated yet).
+ */
+function direct(ctx: EvalContext, e: CExpr, slots: Slots): number {
+  if (e.negated) {
+    if (e.kind === "term" && isSingle(e.term, slots)) return truthy(singleValue(ctx, e.term, slots)) ? FAIL : PASS;
+    // Bindings made while looking for a solution are undone by the evaluator.
+    return evalExprPositive(ctx, e, slots, STOP) ? FAIL : PASS;
+  }
+  switch (e.kind) {
+    case "term":
+      if (!isSingle(e.term, slots)) return GENERATOR;
+      return truthy(singleValue(ctx, e.term, slots)) ? PASS : FAIL;
+    case "call": {
+      const fn = e.fn;
+      if (fn.kind === "special" || (fn.kind === "builtin" && fn.decl.kind === "relation")) return GENERATOR;
+      if (ctx.fnOverrides?.has(fn.name)) return GENERATOR;
+      const out = e.out;
+      if (out !== undefined && out.t !== "var" && out.t !== "const") return GENERATOR;
+      if (!allSingle(e.args, slots)) return GENERATOR;
+      const args = singleValues(ctx, e.args, slots);
+      if (args === undefined) return FAIL;
+      const result = callFirst(ctx, fn, args, e.loc, slots);
+      if (result === undefined) return FAIL;
+      if (out === undefined) return result === false ? FAIL : PASS;
+      return bindOrCompare(out, result, slots);
+    }
+    case "unify":
+      return unifyDirect(ctx, e.a, e.b, slots);
+    case "every":
+      // A test: it binds nothing outside its own body.
+      if (!isSingle(e.domain, slots)) return GENERATOR;
+      return evalExprPositive(ctx, e, slots, STOP) ? PASS : FAIL;
+    default:
+      return GENERATOR;
+  }
+}
+
+function truthy(v: Value | undefined): boolean {
+  return v !== undefined && v !== false;
+}
+
+/** Unifies a variable or constant pattern with a value; see `direct` for the result. */
+function bindOrCompare(p: CTerm & { t: "var" | "const" }, v: Value, slots: Slots): number {
+  if (p.t === "const") return equals(p.v, v) ? PASS : FAIL;
+  const cur = slots[p.slot];
+  if (cur !== undefined) return equals(cur, v) ? PASS : FAIL;
+  slots[p.slot] = v;
+  return GENERATOR + 1 + p.slot;
+}
+
+/**
+ * `a = b` where one side is an unbound variable and the other single-valued, or both sides are
+ * single-valued (and `b` is no array or object pattern, which unify element by element).
+ */
+function unifyDirect(ctx: EvalContext, a: CTerm, b: CTerm, slots: Slots): number {
+  if (a.t === "var" && slots[a.slot] === undefined) {
+    if (!isSingle(b, slots)) return GENERATOR;
+    const v = singleValue(ctx, b, slots);
+    return v === undefined ? FAIL : bindOrCompare(a, v, slots);
+  }
+  if (!isSingle(a, slots)) return GENERATOR;
+  if (b.t === "var" && slots[b.slot] === undefined) {
+    const v = singleValue(ctx, a, slots);
+    return v === undefined ? FAIL : bindOrCompare(b, v, slots);
+  }
+  if (b.t === "array" || b.t === "object" || !isSingle(b, slots)) return GENERATOR;
+  const va = singleValue(ctx, a, slots);
+  if (va === undefined) return FAIL;
+  const vb = singleValue(ctx, b, slots);
+  return vb !== undefined && equals(va, vb) ? PASS : FAIL;
+}
+
+/** `some k, v in xs` with a single-valued domain and variable or constant patterns. */
+function someInDirectly(e: CExpr & { kind: "somein" }, slots: Slots): boolean {
+  const simple = (p: CTerm | undefined): boolean => p === undefined || p.t === "var" || p.t === "const";
+  return simple(e.key) && simple(e.value) && isSingle(e.domain, slots);
+}
+
+/** Enumerates `some k, v in xs` (see someInDirectly), calling `k` with each member bound. */
+function someIn(ctx: EvalContext, e: CExpr & { kind: "somein" }, slots: Slots, k: K): boolean {
+  const domain = singleValue(ctx, e.domain, slots);
+  if (domain === undefined) return false;
+  const keyPattern = e.key as (CTerm & { t: "var" | "const" }) | undefined;
+  const valuePattern = e.value as CTerm & { t: "var" | "const" };
+  const member = (key: Value, val: Value): boolean => {
+    let keySlot = -1;
+    if (keyPattern) {
+      const r = bindOrCompare(keyPattern, key, slots);
+      if (r === FAIL) return false;
+      if (r !== PASS) keySlot = r - GENERATOR - 1;
+    }
+    let stop = false;
+    const r = bindOrCompare(valuePattern, val, slots);
+    if (r !== FAIL) {
+      stop = k();
+      if (r !== PASS) slots[r - GENERATOR - 1] = undefined;
+    }
+    if (keySlot >= 0) slots[keySlot] = undefined;
+    return stop;
+  };
+  if (Array.isArray(domain)) {
+    for (let i = 0; i < domain.length; i++) if (member(i, domain[i] as Value)) return true;
+  } else if (domain instanceof RegoObject) {
+    for (const [key, val] of domain) if (member(key, val)) return true;
+  } else if (domain instanceof RegoSet) {
+    for (const x of domain) if (member(x, x)) return true;
+  }
+  return false;
+}
