@@ -20,6 +20,13 @@ const upstreamCommon = {
   timeout_ms: durationMs(100, 3_600_000).default(60_000),
   /** How long connecting (process start + initialize) may take. */
   connect_timeout_ms: durationMs(100, 600_000).default(10_000),
+  /** Largest message (HTTP body, stdio line) accepted from this upstream. */
+  max_response_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(32 * 1024 * 1024),
 };
 
 const httpUpstreamSchema = z
@@ -30,13 +37,6 @@ const httpUpstreamSchema = z
     headers: z.record(z.string(), z.string()).default({}),
     /** One upstream MCP session per client session (default), or one shared by all clients. */
     sessions: z.enum(["per-client", "shared"]).default("per-client"),
-    /** Largest response body accepted from this upstream. */
-    max_response_bytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(1024 * 1024 * 1024)
-      .default(32 * 1024 * 1024),
   })
   .strict();
 

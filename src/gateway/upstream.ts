@@ -3,9 +3,7 @@
  * `Client`. The connection forwards requests as they are (no per-method schemas: results pass
  * through untouched) and hands what the upstream sends unprompted to its owner.
  */
-import type { Readable } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   type ClientCapabilities,
@@ -21,6 +19,7 @@ import type { Dispatcher } from "undici";
 import { isHttpUpstream, type UpstreamConfig } from "../config/schema.js";
 import { GatewayError } from "../errors.js";
 import { UndiciHttpTransport } from "./http-transport.js";
+import { StdioUpstreamTransport } from "./stdio-transport.js";
 
 /** What the upstream sends unprompted, handed to the connection's owner. */
 export interface UpstreamHandlers {
@@ -162,25 +161,14 @@ export class UpstreamConnection {
         maxResponseBytes: config.max_response_bytes,
       });
     }
-    const transport = new StdioClientTransport({
+    return new StdioUpstreamTransport({
       command: config.command,
       args: config.args,
-      env: { ...getDefaultEnvironment(), ...config.env },
+      env: config.env,
       cwd: config.cwd,
-      stderr: "pipe",
+      maxLineBytes: config.max_response_bytes,
+      onStderrLine: (line) => this.handlers.onStderr?.(this, line),
     });
-    const stderr = transport.stderr as Readable | null;
-    if (stderr) {
-      let pending = "";
-      stderr.setEncoding("utf8");
-      stderr.on("data", (chunk: string) => {
-        pending += chunk;
-        const lines = pending.split("\n");
-        pending = (lines.pop() ?? "").slice(-4096);
-        for (const line of lines) if (line.trim() !== "") this.handlers.onStderr?.(this, line.slice(0, 4096));
-      });
-    }
-    return transport;
   }
 }
 
