@@ -18,7 +18,7 @@ import type { Decider, Decision } from "../engine/decider.js";
 import { GatewayError, toGatewayError } from "../errors.js";
 import type { Json } from "../rego/index.js";
 import { type Catalog, routeResource } from "./catalog.js";
-import { buildInput, type CallContext, type InputTarget } from "./input.js";
+import { auditIdentity, buildInput, type CallContext, type InputTarget } from "./input.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ClientSession } from "./session.js";
 import type { UpstreamConnection } from "./upstream.js";
@@ -69,12 +69,7 @@ export class Dispatcher {
     const record: AuditRecord = {
       method: request.method,
       outcome: "allowed",
-      identity: {
-        subject: context.identity.subject,
-        anonymous: context.identity.anonymous,
-        groups: context.identity.groups,
-        client_id: context.identity.client_id,
-      },
+      identity: auditIdentity(context.identity),
       session_id: session.id,
       server: null,
       trace_id: context.traceId,

@@ -23,7 +23,7 @@ import type { Decider } from "../engine/decider.js";
 import { GatewayError } from "../errors.js";
 import { buildCatalog, type Catalog } from "./catalog.js";
 import { Dispatcher } from "./dispatch.js";
-import type { CallContext } from "./input.js";
+import { auditIdentity, type CallContext } from "./input.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { ClientSession, type ResponseChannel } from "./session.js";
 import type { UpstreamConnection } from "./upstream.js";
@@ -144,12 +144,7 @@ export class Gateway {
     this.audit.write({
       method: "initialize",
       outcome: "allowed",
-      identity: {
-        subject: context.identity.subject,
-        anonymous: context.identity.anonymous,
-        groups: context.identity.groups,
-        client_id: context.identity.client_id,
-      },
+      identity: auditIdentity(context.identity),
       session_id: session.id,
       server: null,
       target: clientInfo ? `${clientInfo.name}/${clientInfo.version}` : undefined,

@@ -16,6 +16,34 @@ export interface Identity {
   name: string | null;
 }
 
+/** The identity of callers while no authentication is configured. */
+export function anonymousIdentity(anonymous: { subject: string | null; groups: string[] }): Identity {
+  return {
+    subject: anonymous.subject,
+    anonymous: true,
+    groups: anonymous.groups,
+    client_id: null,
+    scopes: [],
+    email: null,
+    name: null,
+  };
+}
+
+/** The part of an identity an audit record carries. */
+export function auditIdentity(identity: Identity): {
+  subject: string | null;
+  anonymous: boolean;
+  groups: string[];
+  client_id: string | null;
+} {
+  return {
+    subject: identity.subject,
+    anonymous: identity.anonymous,
+    groups: identity.groups,
+    client_id: identity.client_id,
+  };
+}
+
 /** Per-request context: the caller and the W3C trace. */
 export interface CallContext {
   identity: Identity;

@@ -5,7 +5,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { GatewayError, toGatewayError } from "../errors.js";
 import type { Gateway } from "../gateway/gateway.js";
-import type { Identity } from "../gateway/input.js";
+import { anonymousIdentity } from "../gateway/input.js";
 import { registerMcpRoutes, sendError } from "./mcp-routes.js";
 import { OriginPolicy } from "./origin.js";
 
@@ -21,15 +21,7 @@ export function buildApp(gateway: Gateway, listenHost: string): FastifyInstance 
     forceCloseConnections: "idle",
   });
   const origins = new OriginPolicy(listenHost, config.allowed_hosts, config.allowed_origins);
-  const anonymous: Identity = {
-    subject: config.anonymous.subject,
-    anonymous: true,
-    groups: config.anonymous.groups,
-    client_id: null,
-    scopes: [],
-    email: null,
-    name: null,
-  };
+  const anonymous = anonymousIdentity(config.anonymous);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const mapped = fromFastify(error);

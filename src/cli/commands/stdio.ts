@@ -8,7 +8,7 @@ import type { JSONRPCMessage, JSONRPCRequest } from "@modelcontextprotocol/sdk/t
 import { loadConfigFile } from "../../config/load.js";
 import { GatewayError, toGatewayError } from "../../errors.js";
 import type { Gateway } from "../../gateway/gateway.js";
-import { type Identity, traceFrom } from "../../gateway/input.js";
+import { anonymousIdentity, type Identity, traceFrom } from "../../gateway/input.js";
 import type { ClientSession, MessageSink, ResponseChannel } from "../../gateway/session.js";
 import { createGateway, createLogger } from "../../http/server.js";
 import type { Io } from "../io.js";
@@ -43,15 +43,7 @@ export async function runStdio(argv: string[], io: Io): Promise<number> {
   }
   const logger = createLogger(config.log.level);
   const gateway = createGateway(config, logger);
-  const identity: Identity = {
-    subject: config.anonymous.subject,
-    anonymous: true,
-    groups: config.anonymous.groups,
-    client_id: null,
-    scopes: [],
-    email: null,
-    name: null,
-  };
+  const identity = anonymousIdentity(config.anonymous);
   const frontend = new StdioFrontend(gateway, identity, (message) => process.stdout.write(serializeMessage(message)));
   logger.info({ upstreams: config.upstreams.map((u) => u.name) }, "gateway serving stdio");
   return new Promise<number>((resolve) => {
