@@ -10,7 +10,11 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const listenSchema = z
   .string()
   .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:8080")
-  .refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, "port must be 0..65535");
+  .refine((s) => {
+    const port = Number(s.slice(s.lastIndexOf(":") + 1));
+    // A malformed value already has the regex's message; this one is only about the number.
+    return !Number.isInteger(port) || port <= 65535;
+  }, "port must be 0..65535");
 
 const durationMs = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -57,8 +61,34 @@ const stdioUpstreamSchema = z
   })
   .strict();
 
-export const upstreamSchema = z.union([httpUpstreamSchema, stdioUpstreamSchema], {
-  error: () => "an upstream needs either `url` (Streamable HTTP) or `command` (stdio), with `name`",
+type HttpUpstream = z.infer<typeof httpUpstreamSchema>;
+type StdioUpstream = z.infer<typeof stdioUpstreamSchema>;
+
+/**
+ * An upstream is HTTP when it has `url`, stdio when it has `command`: deciding first lets every
+ * problem be reported against the right schema, by key path, instead of one union error.
+ */
+export const upstreamSchema = z.unknown().transform((value, ctx): HttpUpstream | StdioUpstream => {
+  const kind =
+    typeof value === "object" && value !== null && !Array.isArray(value)
+      ? "url" in value
+        ? httpUpstreamSchema
+        : "command" in value
+          ? stdioUpstreamSchema
+          : undefined
+      : undefined;
+  if (kind === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: "an upstream needs either `url` (Streamable HTTP) or `command` (stdio), with `name`",
+    });
+    return z.NEVER;
+  }
+  const parsed = kind.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues)
+    ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
 });
 
 export const configSchema = z
@@ -152,9 +182,9 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
-export type UpstreamConfig = z.infer<typeof upstreamSchema>;
-export type HttpUpstreamConfig = z.infer<typeof httpUpstreamSchema>;
-export type StdioUpstreamConfig = z.infer<typeof stdioUpstreamSchema>;
+export type UpstreamConfig = HttpUpstream | StdioUpstream;
+export type HttpUpstreamConfig = HttpUpstream;
+export type StdioUpstreamConfig = StdioUpstream;
 
 /** True for an upstream reached over Streamable HTTP. */
 export function isHttpUpstream(u: UpstreamConfig): u is HttpUpstreamConfig {

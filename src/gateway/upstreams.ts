@@ -137,7 +137,7 @@ export class UpstreamRegistry {
       for (const c of slot.live) all.push(c.close());
     }
     await Promise.all(all);
-    await Promise.all([...this.slots.values()].map((slot) => slot.pool?.close().catch(() => {})));
+    await Promise.all([...this.slots.values()].map((slot) => slot.pool?.destroy().catch(() => {})));
   }
 
   private open(
