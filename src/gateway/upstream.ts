@@ -49,6 +49,8 @@ export class UpstreamConnection {
   readonly transportKind: "http" | "stdio";
   private readonly client: Client;
   private closedByUs = false;
+  /** Set once the handshake succeeded: a close before that is a failed start, not a lost connection. */
+  private connected = false;
   private closed = false;
   /** Cached list results by list method, cleared when the upstream says its list changed. */
   readonly listCache = new Map<string, Promise<unknown[]>>();
@@ -75,7 +77,7 @@ export class UpstreamConnection {
     this.client.fallbackRequestHandler = async (request, extra) => handlers.onRequest(this, request, extra.signal);
     this.client.onclose = () => {
       this.closed = true;
-      handlers.onClose(this, !this.closedByUs);
+      handlers.onClose(this, this.connected && !this.closedByUs);
     };
     // Transport errors surface as failed requests; the client's own error hook only needs silencing.
     this.client.onerror = () => {};
@@ -86,6 +88,7 @@ export class UpstreamConnection {
     const transport = this.createTransport();
     try {
       await this.client.connect(transport, { timeout: this.config.connect_timeout_ms });
+      this.connected = true;
     } catch (e) {
       this.closedByUs = true;
       await transport.close().catch(() => {});

@@ -93,18 +93,34 @@ export class UpstreamRegistry {
     if (this.stopping)
       return Promise.reject(new GatewayError("PORTCULLIS_SHUTTING_DOWN", "the gateway is shutting down"));
     this.touch(slot);
-    if (slot.config.sessions === "shared") {
-      slot.shared ??= this.open(slot, SHARED_CAPABILITIES, undefined, () => {
-        slot.shared = undefined;
+    const shared = slot.config.sessions === "shared";
+    const existing = shared ? slot.shared : owner.connections.get(name);
+    if (existing) return existing;
+    // While backing off, refuse without caching the refusal: the next attempt after it must connect.
+    const refusal = this.backoffRefusal(slot);
+    if (refusal) return Promise.reject(refusal);
+    if (shared) {
+      const pending: Promise<UpstreamConnection> = this.open(slot, SHARED_CAPABILITIES, undefined, () => {
+        if (slot.shared === pending) slot.shared = undefined;
       });
-      return slot.shared;
+      slot.shared = pending;
+      return pending;
     }
-    let pending = owner.connections.get(name);
-    if (!pending) {
-      pending = this.open(slot, owner.capabilities, owner.id, () => owner.connections.delete(name));
-      owner.connections.set(name, pending);
-    }
+    const pending: Promise<UpstreamConnection> = this.open(slot, owner.capabilities, owner.id, () => {
+      if (owner.connections.get(name) === pending) owner.connections.delete(name);
+    });
+    owner.connections.set(name, pending);
     return pending;
+  }
+
+  /** The error to answer with while upstream `slot` is backing off after a failure. */
+  private backoffRefusal(slot: Slot): GatewayError | undefined {
+    const now = Date.now();
+    if (slot.retryAt <= now) return undefined;
+    return new GatewayError(
+      "PORTCULLIS_UPSTREAM_UNAVAILABLE",
+      `upstream "${slot.config.name}" is unavailable (${slot.lastError ?? "failed"}); retrying in ${Math.ceil((slot.retryAt - now) / 1000)} s`,
+    );
   }
 
   /** Closes the per-client connections of a session that ended. */
@@ -146,16 +162,6 @@ export class UpstreamRegistry {
     ownerSessionId: string | undefined,
     forget: () => void,
   ): Promise<UpstreamConnection> {
-    const now = Date.now();
-    if (slot.retryAt > now) {
-      forget();
-      return Promise.reject(
-        new GatewayError(
-          "PORTCULLIS_UPSTREAM_UNAVAILABLE",
-          `upstream "${slot.config.name}" is unavailable (${slot.lastError ?? "failed"}); retrying in ${Math.ceil((slot.retryAt - now) / 1000)} s`,
-        ),
-      );
-    }
     if (slot.state !== "ready") slot.state = "connecting";
     const handlers: UpstreamHandlers = {
       ...this.handlers,
@@ -216,10 +222,11 @@ export class UpstreamRegistry {
       clearTimeout(slot.restartTimer);
       slot.restartTimer = setTimeout(() => {
         if (slot.shared || this.stopping) return;
-        slot.shared = this.open(slot, SHARED_CAPABILITIES, undefined, () => {
-          slot.shared = undefined;
+        const pending: Promise<UpstreamConnection> = this.open(slot, SHARED_CAPABILITIES, undefined, () => {
+          if (slot.shared === pending) slot.shared = undefined;
         });
-        slot.shared.catch(() => {});
+        slot.shared = pending;
+        pending.catch(() => {});
       }, delay + 5);
       slot.restartTimer.unref();
     }

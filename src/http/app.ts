@@ -20,6 +20,8 @@ export function buildApp(gateway: Gateway, listenHost: string): FastifyInstance 
     return503OnClosing: true,
     forceCloseConnections: "idle",
   });
+  // MCP bodies are JSON only; fastify would otherwise accept text/plain and leave a string.
+  app.removeContentTypeParser("text/plain");
   const origins = new OriginPolicy(listenHost, config.allowed_hosts, config.allowed_origins);
   const anonymous = anonymousIdentity(config.anonymous);
 
