@@ -42,7 +42,9 @@ export interface AuditLog {
 
 /** Opens the audit log at `path` (`-` = stdout). */
 export function openAuditLog(path: string, options: { includeArguments: boolean }): AuditLog {
-  const destination = pino.destination({ dest: path === "-" ? 1 : path, sync: false, mkdir: true, minLength: 4096 });
+  // Asynchronous but unbuffered: a record is written as soon as the previous write is done, so
+  // under load records leave in batches, and a crash loses at most the records of the last moment.
+  const destination = pino.destination({ dest: path === "-" ? 1 : path, sync: false, mkdir: true });
   const logger: Logger = pino(
     {
       base: undefined,

@@ -3,6 +3,7 @@
  * `data.json` / `data.yaml` files placed at their directory's path, and an optional `.manifest`
  * (revision, roots). Every size and count is bounded, since a bundle may come from elsewhere.
  */
+import { createHash } from "node:crypto";
 import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, posix, relative, sep } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -28,7 +29,7 @@ export const DEFAULT_BUNDLE_LIMITS: BundleLimits = {
 export interface Bundle {
   /** Where it was read from. */
   source: string;
-  /** `.manifest` revision, or "" when there is none. */
+  /** `.manifest` revision; without one, `sha256:` and the first 16 hex digits of the contents' digest. */
   revision: string;
   /** `.manifest` roots (default: the whole data tree). */
   roots: string[];
@@ -177,6 +178,7 @@ function assemble(source: string, files: Map<string, Buffer>): Bundle {
       );
     }
   }
+  if (bundle.revision === "") bundle.revision = contentRevision(files);
   if (Object.keys(bundle.modules).length === 0) {
     throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${source}: the bundle has no .rego files`);
   }
@@ -237,4 +239,15 @@ function mergeAt(target: JsonObject, path: string[], value: Json, where: string)
     const last = path[path.length - 1];
     if (last !== undefined) throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${where}: data must be an object`);
   }
+}
+
+/** A revision for a bundle without a manifest: the digest of its file names and contents. */
+function contentRevision(files: Map<string, Buffer>): string {
+  const hash = createHash("sha256");
+  for (const name of [...files.keys()].sort()) {
+    hash.update(`${name}\0`);
+    hash.update(files.get(name) as Buffer);
+    hash.update("\0");
+  }
+  return `sha256:${hash.digest("hex").slice(0, 16)}`;
 }

@@ -88,9 +88,11 @@ describe("loadBundle", () => {
     assertSample(loadBundle(tarball(root, Object.keys(SAMPLE))));
   });
 
-  it("defaults to no revision and the whole data tree without a manifest", () => {
+  it("takes a content digest as revision and the whole data tree without a manifest", () => {
     const bundle = loadBundle(bundleDir({ "p.rego": POLICY }));
-    assert.equal(bundle.revision, "");
+    assert.match(bundle.revision, /^sha256:[0-9a-f]{16}$/);
+    assert.equal(loadBundle(bundleDir({ "p.rego": POLICY })).revision, bundle.revision, "same contents, same revision");
+    assert.notEqual(loadBundle(bundleDir({ "p.rego": `${POLICY}\n` })).revision, bundle.revision);
     assert.deepEqual(bundle.roots, [""]);
     assert.deepEqual(bundle.data, {});
   });

@@ -470,7 +470,11 @@ describe("gateway end to end", { concurrency: true }, () => {
         assert.equal(allowed.arguments_digest, digest);
         assert.equal("arguments" in allowed, false, "raw arguments stay out of the audit by default");
         assert.match(String(allowed.decision_id), UUID);
-        assert.equal(allowed.policy_revision, "");
+        assert.match(
+          String(allowed.policy_revision),
+          /^sha256:[0-9a-f]{16}$/,
+          "a bundle without manifest: content digest",
+        );
         assert.equal(allowed.reasons, undefined);
         const upstream = allowed.upstream as { name: string; transport: string; duration_ms: number };
         assert.equal(upstream.name, "probeweb");
