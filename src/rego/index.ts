@@ -115,6 +115,8 @@ function guardDepth<T>(f: () => T): T {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+const discardPrint = (): void => {};
+
 class CompiledRegoPolicy implements Policy {
   constructor(
     private readonly compiled: CompiledPolicy,
@@ -137,6 +139,9 @@ class CompiledRegoPolicy implements Policy {
 }
 
 class Prepared implements PreparedQuery {
+  /** The source text of each expression (for `eval`), computed on first use. */
+  private texts: string[] | undefined;
+
   constructor(
     private readonly compiled: CompiledPolicy,
     private readonly baseData: Value,
@@ -145,6 +150,7 @@ class Prepared implements PreparedQuery {
   ) {}
 
   private run(options: QueryOptions | undefined, capture: boolean): Solution[] {
+    const startedMs = performance.now();
     const o = options ?? {};
     const data = o.data === undefined ? this.baseData : mergeData(this.baseData, fromJson(o.data));
     return runQuery(this.compiled, this.q, {
@@ -153,8 +159,10 @@ class Prepared implements PreparedQuery {
       data,
       strict: o.strictBuiltinErrors ?? false,
       timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      print: o.print ?? (() => {}),
-      nowNs: o.nowNs ?? Number(process.hrtime.bigint() - hrtimeOrigin) + epochOriginNs,
+      print: o.print ?? discardPrint,
+      // One clock read serves both the deadline and time.now_ns.
+      startedMs,
+      nowNs: o.nowNs ?? epochOriginNs + Math.round((startedMs - perfOriginMs) * 1e6),
       capture,
       // A Rego value (from parseValue) may hold exact integers; JSON input can't.
       inputHasBigIntegers: o.input instanceof RegoObject || o.input instanceof RegoSet || typeof o.input === "bigint",
@@ -173,10 +181,11 @@ class Prepared implements PreparedQuery {
   }
 
   eval(options?: QueryOptions): EvalResult[] {
-    const texts = expressionTexts(
+    this.texts ??= expressionTexts(
       this.source,
       this.q.original.map((e) => e.loc),
     );
+    const texts = this.texts;
     return this.run(options, true).map((s) => {
       const bindings: Record<string, Json> = {};
       for (const v of this.q.vars) {
@@ -193,7 +202,7 @@ class Prepared implements PreparedQuery {
   }
 }
 
-const hrtimeOrigin = process.hrtime.bigint();
+const perfOriginMs = performance.now();
 const epochOriginNs = Date.now() * 1e6;
 
 /** Deep-merges `over` into `base` (objects merge, anything else replaces). */

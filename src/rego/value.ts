@@ -86,9 +86,13 @@ function encodeComposite(v: Value): string {
   return `{${parts.join(",")}}`;
 }
 
+/** Shared by empty sets and objects, which allocate their own map on the first insertion. */
+const EMPTY_MAP: ReadonlyMap<string, never> = new Map<string, never>();
+
 /** A Rego set: unordered, unique by value. */
 export class RegoSet {
-  private readonly items = new Map<string, Value>();
+  /** By canonical key; created on the first insertion (many sets a policy builds stay empty). */
+  private items: Map<string, Value> | undefined;
   private sortedCache: Value[] | undefined;
 
   constructor(values?: Iterable<Value>) {
@@ -98,6 +102,7 @@ export class RegoSet {
   /** Adds a value (builder use only). Returns true when it was new. */
   add(v: Value): boolean {
     const k = keyOf(v);
+    this.items ??= new Map();
     if (this.items.has(k)) return false;
     this.items.set(k, v);
     this.sortedCache = undefined;
@@ -105,31 +110,32 @@ export class RegoSet {
   }
 
   has(v: Value): boolean {
-    return this.items.has(keyOf(v));
+    return this.items?.has(keyOf(v)) ?? false;
   }
 
   get size(): number {
-    return this.items.size;
+    return this.items === undefined ? 0 : this.items.size;
   }
 
   values(): IterableIterator<Value> {
-    return this.items.values();
+    return (this.items ?? EMPTY_MAP).values();
   }
 
   [Symbol.iterator](): IterableIterator<Value> {
-    return this.items.values();
+    return (this.items ?? EMPTY_MAP).values();
   }
 
   /** Elements in OPA's sort order (cached). */
   sorted(): Value[] {
-    if (!this.sortedCache) this.sortedCache = [...this.items.values()].sort(compare);
+    if (!this.sortedCache) this.sortedCache = this.items === undefined ? [] : [...this.items.values()].sort(compare);
     return this.sortedCache;
   }
 }
 
 /** A Rego object: keys may be any value; string keys take the fast path. */
 export class RegoObject {
-  private entriesByKey = new Map<string, [Value, Value]>();
+  /** Entries by canonical key; created on the first insertion. */
+  private entriesByKey: Map<string, [Value, Value]> | undefined;
   private sortedCache: [Value, Value][] | undefined;
   /**
    * A plain JSON object not yet converted (see `fromJsonLazy`): `get` converts the members it is
@@ -151,17 +157,24 @@ export class RegoObject {
   /** Sets a key (builder use only). */
   set(k: Value, v: Value): void {
     if (this.source) this.materialize();
+    this.entriesByKey ??= new Map();
     this.entriesByKey.set(keyOf(k), [k, v]);
     this.sortedCache = undefined;
   }
 
   get(k: Value): Value | undefined {
-    const e = this.entriesByKey.get(keyOf(k));
-    if (e !== undefined) return e[1];
-    if (this.source === undefined || typeof k !== "string" || !Object.hasOwn(this.source, k)) return undefined;
-    const raw = this.source[k];
+    if (this.entriesByKey !== undefined) {
+      const e = this.entriesByKey.get(keyOf(k));
+      if (e !== undefined) return e[1];
+    }
+    const source = this.source;
+    if (source === undefined || typeof k !== "string" || !Object.hasOwn(source, k)) return undefined;
+    const raw = source[k];
     if (raw === undefined) return undefined;
+    // A scalar converts to itself: nothing worth keeping. Collections are kept, converted once.
+    if (raw === null || typeof raw !== "object") return fromJson(raw);
     const v = fromJsonLazy(raw);
+    this.entriesByKey ??= new Map();
     this.entriesByKey.set(keyOf(k), [k, v]);
     return v;
   }
@@ -172,25 +185,25 @@ export class RegoObject {
 
   delete(k: Value): void {
     if (this.source) this.materialize();
-    this.entriesByKey.delete(keyOf(k));
+    this.entriesByKey?.delete(keyOf(k));
     this.sortedCache = undefined;
   }
 
   get size(): number {
     if (this.source) this.materialize();
-    return this.entriesByKey.size;
+    return this.entriesByKey === undefined ? 0 : this.entriesByKey.size;
   }
 
   keys(): Value[] {
     if (this.source) this.materialize();
     const out: Value[] = [];
-    for (const e of this.entriesByKey.values()) out.push(e[0]);
+    if (this.entriesByKey) for (const e of this.entriesByKey.values()) out.push(e[0]);
     return out;
   }
 
   entries(): IterableIterator<[Value, Value]> {
     if (this.source) this.materialize();
-    return this.entriesByKey.values();
+    return (this.entriesByKey ?? EMPTY_MAP).values();
   }
 
   [Symbol.iterator](): IterableIterator<[Value, Value]> {
@@ -200,7 +213,10 @@ export class RegoObject {
   /** Entries sorted by key in OPA's order (cached). */
   sortedEntries(): [Value, Value][] {
     if (this.source) this.materialize();
-    if (!this.sortedCache) this.sortedCache = [...this.entriesByKey.values()].sort((a, b) => compare(a[0], b[0]));
+    if (!this.sortedCache) {
+      this.sortedCache =
+        this.entriesByKey === undefined ? [] : [...this.entriesByKey.values()].sort((a, b) => compare(a[0], b[0]));
+    }
     return this.sortedCache;
   }
 
@@ -209,11 +225,12 @@ export class RegoObject {
     const source = this.source as Record<string, unknown>;
     this.source = undefined;
     const converted = this.entriesByKey;
-    this.entriesByKey = new Map();
+    const entries = new Map<string, [Value, Value]>();
+    this.entriesByKey = entries;
     for (const [k, raw] of Object.entries(source)) {
       if (raw === undefined) continue;
       const key = keyOf(k);
-      this.entriesByKey.set(key, converted.get(key) ?? [k, fromJsonLazy(raw)]);
+      entries.set(key, converted?.get(key) ?? [k, fromJsonLazy(raw)]);
     }
   }
 }
@@ -250,6 +267,8 @@ const typeRank: Record<TypeName, number> = {
 /** Total order over values, as OPA sorts them: null < boolean < number < string < array < object < set. */
 export function compare(a: Value, b: Value): number {
   if (a === b) return 0;
+  // Object keys and set members are mostly strings.
+  if (typeof a === "string" && typeof b === "string") return compareStrings(a, b);
   const ta = typeName(a);
   const tb = typeName(b);
   if (ta !== tb) return typeRank[ta] - typeRank[tb];

@@ -174,9 +174,35 @@ function fastMatcher(pattern: string, delimiters: number[]): GlobMatcher | undef
   return undefined;
 }
 
-function compileGlob(ctx: BuiltinContext, pattern: string, delimiters: number[]): GlobMatcher {
+/** A delimiters operand, converted, with the cache namespace of globs compiled for it. */
+interface Delimiters {
+  codePoints: number[];
+  namespace: string;
+}
+
+const NO_DELIMITERS: Delimiters = { codePoints: [], namespace: "glob.match:" };
+
+/** Converted operands by array: a policy's delimiters are usually one constant array. */
+const delimitersByArray = new WeakMap<Value[], Delimiters>();
+
+/** The delimiters operand (see delimitersOperand), converted once per array. */
+function delimitersOf(v: Value): Delimiters {
+  if (v === null) return NO_DELIMITERS;
+  const hit = Array.isArray(v) ? delimitersByArray.get(v) : undefined;
+  if (hit) return hit;
+  const codePoints = delimitersOperand(v);
   const namespace =
-    delimiters.length === 1 && delimiters[0] === DOT ? "glob.match" : `glob.match:${delimiters.join(",")}`;
+    codePoints.length === 1 && codePoints[0] === DOT ? "glob.match" : `glob.match:${codePoints.join(",")}`;
+  const out = { codePoints, namespace };
+  if (Array.isArray(v)) delimitersByArray.set(v, out);
+  return out;
+}
+
+function compileGlob(
+  ctx: BuiltinContext,
+  pattern: string,
+  { codePoints: delimiters, namespace }: Delimiters,
+): GlobMatcher {
   const cached = ctx.compiled.get(namespace, pattern);
   if (cached) return cached as GlobMatcher;
   // Parsing through RE2 also validates the pattern, even when a fast matcher will run it.
@@ -226,7 +252,7 @@ export const globBuiltins: BuiltinDecl[] = [
     doc: 'Parses and matches strings against the glob notation (`*`, `**`, `?`, `[a-z]`, `[!a]`, `{a,b}`). An empty delimiter array means ["."]; null means no delimiters.',
     impl(args, ctx) {
       const pattern = argString(args, 1);
-      const delimiters = delimitersOperand(args[1] as Value);
+      const delimiters = delimitersOf(args[1] as Value);
       const match = argString(args, 3);
       return compileGlob(ctx, pattern, delimiters)(match);
     },

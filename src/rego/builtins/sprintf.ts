@@ -502,6 +502,55 @@ export function goSprintf(format: string, args: Value[]): string {
   return p.out;
 }
 
+/**
+ * A format of literal text, `%%` and flagless `%s`/`%v`/`%d` verbs, split as [text, verb, text,
+ * ..., verb, text]; null for any other format. Most policy messages are such formats.
+ */
+export function simpleFormat(format: string): string[] | null {
+  const parts: string[] = [];
+  let text = "";
+  let start = 0;
+  for (let i = 0; i < format.length; i++) {
+    if (format[i] !== "%") continue;
+    const verb = format[i + 1];
+    text += format.slice(start, i);
+    if (verb === "%") text += "%";
+    else if (verb === "s" || verb === "v" || verb === "d") {
+      parts.push(text, verb);
+      text = "";
+    } else return null;
+    i++;
+    start = i + 1;
+  }
+  parts.push(text + format.slice(start));
+  return parts;
+}
+
+/**
+ * goSprintf for a simple format (see simpleFormat) whose operands print plainly: strings and
+ * non-numbers (as their Rego text) with %s/%v, safe integers with %v/%d. Undefined otherwise
+ * (wrong operand count, floats, bad verbs), for goSprintf to word the result as Go does.
+ */
+export function formatSimple(parts: string[], values: Value[]): string | undefined {
+  const verbs = (parts.length - 1) / 2;
+  if (values.length !== verbs) return undefined;
+  let out = parts[0] as string;
+  for (let i = 0; i < verbs; i++) {
+    const verb = parts[2 * i + 1];
+    const v = values[i] as Value;
+    if (typeof v === "string") {
+      if (verb === "d") return undefined;
+      out += v;
+    } else if (typeof v === "number") {
+      if (verb === "s" || !Number.isSafeInteger(v)) return undefined;
+      out += String(v);
+    } else if (typeof v === "bigint" || verb === "d") return undefined;
+    else out += regoString(v);
+    out += parts[2 * i + 2] as string;
+  }
+  return out;
+}
+
 /** sprintf. */
 export const sprintfBuiltins: BuiltinDecl[] = [
   {
@@ -513,11 +562,16 @@ export const sprintfBuiltins: BuiltinDecl[] = [
     ],
     result: T.string,
     doc: "Returns the given string, formatted (Go fmt verbs such as %s, %d, %v, %.2f, %x, %q).",
-    impl(args) {
+    impl(args, ctx) {
       const format = argString(args, 1);
       const values = args[1] as Value;
       if (!Array.isArray(values)) return operandError(2, "array", values);
-      return goSprintf(format, values);
+      let parts = ctx.compiled.get("sprintf", format) as string[] | null | undefined;
+      if (parts === undefined) {
+        parts = simpleFormat(format);
+        ctx.compiled.set("sprintf", format, parts);
+      }
+      return (parts && formatSimple(parts, values)) ?? goSprintf(format, values);
     },
   },
 ];

@@ -5,6 +5,7 @@
 import type { Expr, Module, Rule, Term } from "../ast.js";
 import type { BuiltinDecl } from "../builtins/types.js";
 import { RegoError } from "../errors.js";
+import { markBodyGround, markRuleGround } from "./ground.js";
 import type { CExpr, CRule, RuleKind, RuleNode } from "./ir.js";
 import { type LowerEnv, Lowerer } from "./lower.js";
 import { attachMetadata, packageAnnotations } from "./metadata.js";
@@ -18,6 +19,10 @@ export interface CompiledPolicy {
   root: RuleNode;
   /** Some literal is an exact integer beyond 2^53: builtin operands may need converting. */
   bigIntegers: boolean;
+  /** Some rule may call rego.metadata.rule/chain (see Lowerer.sawRuleMetadata). */
+  ruleMetadata: boolean;
+  /** Rule sets in the tree; their ids are 0..ruleSetCount-1. */
+  ruleSetCount: number;
   env: LowerEnv;
   modules: Module[];
 }
@@ -28,8 +33,12 @@ export interface CompiledQuery {
   nslots: number;
   /** Some literal is an exact integer beyond 2^53. */
   bigIntegers: boolean;
+  /** The query may call rego.metadata.rule/chain, e.g. through `with`. */
+  ruleMetadata: boolean;
   /** The expressions in written order (the body is reordered for safety). */
   original: CExpr[];
+  /** For each expression of `body`, its position in `original`. */
+  originalIndex: number[];
   /** Query variables to report, with their slots (generated and `_` names excluded). */
   vars: { name: string; slot: number }[];
 }
@@ -106,12 +115,14 @@ export function compileModules(
   }
   const placedByRule = new Map<CRule, Placed>();
   let bigIntegers = false;
+  let ruleMetadata = false;
   for (const p of placed) {
     try {
       const lowerer = new Lowerer(env, namesByModule.get(p.mod) ?? moduleNames(p.mod));
       const rule: CRule = lowerer.lowerRule(p.rule, p.refTail);
       checkRule(rule, lowerer.slotNameList);
       bigIntegers ||= lowerer.sawBigInteger;
+      ruleMetadata ||= lowerer.sawRuleMetadata;
       for (let r: CRule | undefined = rule; r; r = r.else) r.nslots = lowerer.slotCount;
       addRule(root, p.path, p.kind, rule, p.rule.default, p.arity);
       placedByRule.set(rule, p);
@@ -140,7 +151,15 @@ export function compileModules(
     if (first) attachMetadata(all, rs.path, first.mod.package.path, pkgAnnotations);
   }
   indexRuleSets(root);
-  return { root, env, modules, bigIntegers };
+  // Ids index the per-evaluation array of rule set values (cheaper than a map keyed by rule set);
+  // ground marks spare the evaluator asking, term by term, whether a term can have several values.
+  const ruleSets = ruleSetsUnder(root);
+  ruleSets.forEach((rs, id) => {
+    rs.id = id;
+    for (const r of rs.rules) markRuleGround(r);
+    if (rs.defaultRule) markRuleGround(rs.defaultRule);
+  });
+  return { root, env, modules, bigIntegers, ruleMetadata, ruleSetCount: ruleSets.length };
 }
 
 /** Compiles a query body against a compiled policy. */
@@ -155,6 +174,7 @@ export function compileQuery(policy: CompiledPolicy, body: Expr[], file: string)
   const lowered = lowerer.lowerQuery(body);
   const original = [...lowered];
   orderBody(lowered, new Set(), lowerer.slotNameList, body[0]?.loc ?? { file, row: 1, col: 1 });
+  markBodyGround(lowered);
   const vars: { name: string; slot: number }[] = [];
   const seen = new Set<string>();
   for (const [name, slot] of lowerer.rootNames) {
@@ -163,5 +183,17 @@ export function compileQuery(policy: CompiledPolicy, body: Expr[], file: string)
     vars.push({ name, slot });
   }
   vars.sort((a, b) => a.slot - b.slot);
-  return { body: lowered, original, nslots: lowerer.slotCount, vars, bigIntegers: lowerer.sawBigInteger };
+  const originalIndex = lowered.map((e, i) => {
+    const j = original.indexOf(e);
+    return j < 0 ? i : j;
+  });
+  return {
+    body: lowered,
+    original,
+    originalIndex,
+    nslots: lowerer.slotCount,
+    vars,
+    bigIntegers: lowerer.sawBigInteger,
+    ruleMetadata: lowerer.sawRuleMetadata,
+  };
 }

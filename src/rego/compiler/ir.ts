@@ -6,6 +6,10 @@ import type { BuiltinDecl } from "../builtins/types.js";
 import type { Location } from "../errors.js";
 import type { Value } from "../value.js";
 
+/**
+ * Terms. `ground` (set by markGround) says a reference, collection or call has no variables and no
+ * relation calls, so it has at most one value whatever the bindings.
+ */
 export type CTerm =
   | { t: "const"; v: Value }
   | { t: "var"; slot: number; name: string }
@@ -13,19 +17,19 @@ export type CTerm =
    * `data.<path>`: walked through the rule tree and base documents. `start` memoises where the
    * walk's constant prefix leads in the rule tree (filled on first evaluation).
    */
-  | { t: "data"; path: CTerm[]; loc: Location; start?: { node: RuleNode; depth: number } }
+  | { t: "data"; path: CTerm[]; loc: Location; start?: { node: RuleNode; depth: number }; ground?: boolean }
   /** `input.<path>`. */
-  | { t: "input"; path: CTerm[]; loc: Location }
+  | { t: "input"; path: CTerm[]; loc: Location; ground?: boolean }
   /** A reference on a local value: `x[i].y`, `f(x).y`, `[1, 2][i]`. */
-  | { t: "ref"; base: CTerm; path: CTerm[]; loc: Location }
-  | { t: "array"; items: CTerm[] }
-  | { t: "set"; items: CTerm[] }
-  | { t: "object"; items: [CTerm, CTerm][] }
+  | { t: "ref"; base: CTerm; path: CTerm[]; loc: Location; ground?: boolean }
+  | { t: "array"; items: CTerm[]; ground?: boolean }
+  | { t: "set"; items: CTerm[]; ground?: boolean }
+  | { t: "object"; items: [CTerm, CTerm][]; ground?: boolean }
   /** Comprehensions list the enclosing scope's slots they read (`closure`): inputs for safety. */
   | { t: "arraycomp"; head: CTerm; body: CExpr[]; closure: number[]; loc: Location }
   | { t: "setcomp"; head: CTerm; body: CExpr[]; closure: number[]; loc: Location }
   | { t: "objectcomp"; key: CTerm; value: CTerm; body: CExpr[]; closure: number[]; loc: Location }
-  | { t: "call"; fn: FnTarget; args: CTerm[]; loc: Location }
+  | { t: "call"; fn: FnTarget; args: CTerm[]; loc: Location; ground?: boolean }
   | { t: "template"; parts: (string | CTerm)[]; loc: Location };
 
 /** What a call calls. `name` is how `with` addresses it (builtin name or `data.pkg.f`). */
@@ -93,6 +97,8 @@ export type RuleKind = "complete" | "multi" | "partial" | "function";
 
 /** All rules that define one node of the rule tree. */
 export interface RuleSet {
+  /** Position in the evaluation's value cache (see CompiledPolicy.ruleSetCount). */
+  id: number;
   /** Path below `data`. */
   path: string[];
   /** `data.a.b` form, for messages. */

@@ -45,6 +45,8 @@ export class Lowerer {
   private nslots = 0;
   /** Whether any literal lowered so far is an exact integer beyond 2^53 (a bigint). */
   sawBigInteger = false;
+  /** Whether rego.metadata.rule/chain may be called: evaluation then tracks the rule being run. */
+  sawRuleMetadata = false;
   private wildcards = 0;
   private scope: Scope;
   private readonly slotNames: string[] = [];
@@ -372,7 +374,10 @@ export class Lowerer {
       return { kind: "user", name: `data.${resolved.join(".")}`, path: resolved };
     }
     const special = this.env.specials.get(name);
-    if (special !== undefined) return { kind: "special", name, arity: special };
+    if (special !== undefined) {
+      if (name.startsWith("rego.metadata.")) this.sawRuleMetadata = true;
+      return { kind: "special", name, arity: special };
+    }
     const decl = this.env.builtins.get(name);
     if (decl) return { kind: "builtin", name, decl };
     return undefined;

@@ -16,15 +16,17 @@ import { allSingle, isSingle, singleValue, singleValues } from "./single.js";
 const STOP: K = () => true;
 
 /** What the direct evaluation of one expression found. */
-const FAIL = 0;
-const PASS = 1;
+export const FAIL = 0;
+export const PASS = 1;
 /** The expression may have several solutions: evaluate it with a continuation. */
-const GENERATOR = 2;
+export const GENERATOR = 2;
 
 /** Evaluates `body[i..]`, calling `k` for each solution. */
 export function evalBody(ctx: EvalContext, body: CExpr[], i: number, slots: Slots, k: K): boolean {
-  // Slots bound by direct `x := v` expressions in this call, unbound before returning.
-  let bound: number[] | undefined;
+  // Slots bound by direct `x := v` expressions in this call, unbound before returning: a bit mask
+  // for the first 31 slots (no allocation), a list for the others.
+  let boundMask = 0;
+  let boundHigh: number[] | undefined;
   let result = false;
   for (; ; i++) {
     if (i === body.length) {
@@ -33,8 +35,7 @@ export function evalBody(ctx: EvalContext, body: CExpr[], i: number, slots: Slot
     }
     const e = body[i] as CExpr;
     if (e.with.length > 0) {
-      const next = i + 1;
-      result = evalExpr(ctx, e, slots, () => evalBody(ctx, body, next, slots, k));
+      result = generate(ctx, body, i, slots, k);
       break;
     }
     tick(ctx);
@@ -43,21 +44,64 @@ export function evalBody(ctx: EvalContext, body: CExpr[], i: number, slots: Slot
     if (outcome === FAIL) break;
     if (outcome !== GENERATOR) {
       // A slot number (offset by GENERATOR + 1): the expression bound that variable.
-      bound ??= [];
-      bound.push(outcome - GENERATOR - 1);
+      const slot = outcome - GENERATOR - 1;
+      if (slot < 31) boundMask |= 1 << slot;
+      else {
+        boundHigh ??= [];
+        boundHigh.push(slot);
+      }
       continue;
     }
-    const next = i + 1;
-    if (e.kind === "somein" && someInDirectly(e, slots)) {
-      result = someIn(ctx, e, slots, () => evalBody(ctx, body, next, slots, k));
-      break;
-    }
-    // evalExpr would tick again; the count only paces deadline checks.
-    result = evalExprPositive(ctx, e, slots, () => evalBody(ctx, body, next, slots, k));
+    result = generate(ctx, body, i, slots, k);
     break;
   }
-  if (bound) for (const slot of bound) slots[slot] = undefined;
+  for (let slot = 0; boundMask !== 0; slot++, boundMask >>>= 1) if (boundMask & 1) slots[slot] = undefined;
+  if (boundHigh) for (const slot of boundHigh) slots[slot] = undefined;
   return result;
+}
+
+/**
+ * Runs `body` from its start while its expressions are direct (see `direct`), leaving their
+ * bindings in place: for a rule's fresh slots, which the caller discards. Returns the index of the
+ * first expression that needs a continuation (see `generate`), body.length when all passed, or
+ * -1 when one failed.
+ */
+export function directPrefix(ctx: EvalContext, body: CExpr[], slots: Slots): number {
+  for (let i = 0; i < body.length; i++) {
+    const e = body[i] as CExpr;
+    if (e.with.length > 0) return i;
+    tick(ctx);
+    const outcome = direct(ctx, e, slots);
+    if (outcome === FAIL) return -1;
+    if (outcome === GENERATOR) return i;
+  }
+  return body.length;
+}
+
+/**
+ * Evaluates `body[i]`, one that `direct` left alone (nothing of it evaluated yet), continuing
+ * with the rest of the body for each of its solutions.
+ */
+export function generate(ctx: EvalContext, body: CExpr[], i: number, slots: Slots, k: K): boolean {
+  const e = body[i] as CExpr;
+  const next = i + 1;
+  const rest = (): boolean => evalBody(ctx, body, next, slots, k);
+  if (e.with.length > 0) return evalExpr(ctx, e, slots, rest);
+  if (e.kind === "somein" && someInDirectly(e, slots)) return someIn(ctx, e, slots, rest);
+  // (evalExpr would count a second step for it; `direct` already did.)
+  return evalExprPositive(ctx, e, slots, rest);
+}
+
+/**
+ * Binds function parameters that are all variables or constants to the arguments: PASS or FAIL;
+ * GENERATOR (nothing bound) when a parameter is a pattern to unify.
+ */
+export function bindParams(params: CTerm[], args: Value[], slots: Slots): number {
+  for (const p of params) if (p.t !== "var" && p.t !== "const") return GENERATOR;
+  for (let i = 0; i < params.length; i++) {
+    if (bindOrCompare(params[i] as CTerm & { t: "var" | "const" }, args[i] as Value, slots) === FAIL) return FAIL;
+  }
+  return PASS;
 }
 
 /**
@@ -144,30 +188,42 @@ function someInDirectly(e: CExpr & { kind: "somein" }, slots: Slots): boolean {
 function someIn(ctx: EvalContext, e: CExpr & { kind: "somein" }, slots: Slots, k: K): boolean {
   const domain = singleValue(ctx, e.domain, slots);
   if (domain === undefined) return false;
-  const keyPattern = e.key as (CTerm & { t: "var" | "const" }) | undefined;
-  const valuePattern = e.value as CTerm & { t: "var" | "const" };
-  const member = (key: Value, val: Value): boolean => {
-    let keySlot = -1;
-    if (keyPattern) {
-      const r = bindOrCompare(keyPattern, key, slots);
-      if (r === FAIL) return false;
-      if (r !== PASS) keySlot = r - GENERATOR - 1;
-    }
-    let stop = false;
-    const r = bindOrCompare(valuePattern, val, slots);
-    if (r !== FAIL) {
-      stop = k();
-      if (r !== PASS) slots[r - GENERATOR - 1] = undefined;
-    }
-    if (keySlot >= 0) slots[keySlot] = undefined;
-    return stop;
-  };
+  const keyPattern = e.key as SimplePattern | undefined;
+  const valuePattern = e.value as SimplePattern;
   if (Array.isArray(domain)) {
-    for (let i = 0; i < domain.length; i++) if (member(i, domain[i] as Value)) return true;
+    for (let i = 0; i < domain.length; i++)
+      if (member(keyPattern, valuePattern, i, domain[i] as Value, slots, k)) return true;
   } else if (domain instanceof RegoObject) {
-    for (const [key, val] of domain) if (member(key, val)) return true;
+    for (const [key, val] of domain) if (member(keyPattern, valuePattern, key, val, slots, k)) return true;
   } else if (domain instanceof RegoSet) {
-    for (const x of domain) if (member(x, x)) return true;
+    for (const x of domain) if (member(keyPattern, valuePattern, x, x, slots, k)) return true;
   }
   return false;
+}
+
+type SimplePattern = CTerm & { t: "var" | "const" };
+
+/** One member of someIn: binds the patterns, calls `k`, unbinds. */
+function member(
+  keyPattern: SimplePattern | undefined,
+  valuePattern: SimplePattern,
+  key: Value,
+  val: Value,
+  slots: Slots,
+  k: K,
+): boolean {
+  let keySlot = -1;
+  if (keyPattern) {
+    const r = bindOrCompare(keyPattern, key, slots);
+    if (r === FAIL) return false;
+    if (r !== PASS) keySlot = r - GENERATOR - 1;
+  }
+  let stop = false;
+  const r = bindOrCompare(valuePattern, val, slots);
+  if (r !== FAIL) {
+    stop = k();
+    if (r !== PASS) slots[r - GENERATOR - 1] = undefined;
+  }
+  if (keySlot >= 0) slots[keySlot] = undefined;
+  return stop;
 }

@@ -1,11 +1,12 @@
 /** Calls: builtins (with OPA's error handling), user functions, `with` replacements, specials. */
-import type { CTerm, FnTarget } from "../compiler/ir.js";
+import type { FnTarget } from "../compiler/ir.js";
 import { findNode } from "../compiler/ruletree.js";
 import { BuiltinError, BuiltinTypeError, type Location, RegoError } from "../errors.js";
-import { equals, formatValue, RegoObject, type Value, withDoubles } from "../value.js";
+import { formatValue, RegoObject, type Value, withDoubles } from "../value.js";
 import type { EvalContext } from "./context.js";
 import { runRule } from "./documents.js";
-import { evalTerm, firstValue, type Slots, type VK } from "./evaluator.js";
+import { firstValue, type Slots, type VK } from "./evaluator.js";
+import { SingleValueSink, TRUE_TERM } from "./sinks.js";
 
 /** Calls `fn` with evaluated arguments, passing each result to `k`. */
 export function callFunction(
@@ -106,36 +107,14 @@ function userResult(ctx: EvalContext, fn: Extract<FnTarget, { kind: "user" }>, a
   fn.ruleSet ??= findNode(ctx.policy.root, fn.path)?.ruleSet ?? null;
   const rs = fn.ruleSet;
   if (rs?.kind !== "function") return undefined;
-  let result: Value | undefined;
-  for (const rule of rs.rules) {
-    runRule(
-      ctx,
-      rule,
-      (r, slots) => {
-        const vt = r.value ?? TRUE_TERM;
-        evalTerm(ctx, vt, slots, (v) => {
-          if (result === undefined) result = v;
-          else if (!equals(result, v)) {
-            throw new RegoError(
-              "eval_conflict_error",
-              "functions must not produce multiple outputs for same inputs",
-              r.loc,
-            );
-          }
-          return false;
-        });
-        return vt.t === "const";
-      },
-      args,
-    );
-  }
+  const sink = new SingleValueSink(ctx, "functions must not produce multiple outputs for same inputs");
+  for (const r of rs.rules) runRule(ctx, r, sink, args);
+  let result = sink.value;
   if (result === undefined && rs.defaultRule) {
     result = firstValue(ctx, rs.defaultRule.value ?? TRUE_TERM, []);
   }
   return result;
 }
-
-const TRUE_TERM: CTerm = { t: "const", v: true };
 
 function callSpecial(ctx: EvalContext, name: string, args: Value[], loc: Location, k: VK): boolean {
   switch (name) {

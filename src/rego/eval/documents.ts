@@ -5,10 +5,11 @@
 import type { CRule, CTerm, RuleNode, RuleSet } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
 import { equals, keyOf, RegoObject, RegoSet, type Value } from "../value.js";
-import { evalBody } from "./body.js";
+import { bindParams, directPrefix, evalBody, FAIL, generate, PASS } from "./body.js";
 import { type EvalContext, pathKey, UNDEFINED } from "./context.js";
 import { childOf, evalTerm, evalTerms, firstValue, type Slots, unifyValue, type VK, walkValue } from "./evaluator.js";
 import { singleValue, walkSingle } from "./single.js";
+import { type RuleSink, SetSink, SingleValueSink, TRUE_TERM } from "./sinks.js";
 
 /** Evaluates `data.<path>`. */
 export function evalDataRef(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, slots: Slots, k: VK): boolean {
@@ -39,8 +40,11 @@ export function dataSingle(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, s
     for (let j = 0; j < i && base !== undefined; j++) base = childOf(base, (path[j] as { v: Value }).v);
   }
   for (;;) {
-    if (node.ruleSet) {
-      const v = nodeValue(ctx, node, base);
+    const rs = node.ruleSet;
+    if (rs) {
+      // Most references read a rule's value that this evaluation has already computed.
+      const cached = rs.kind === "partial" ? undefined : ctx.cache[rs.id];
+      const v = cached === undefined ? nodeValue(ctx, node, base) : cached === UNDEFINED ? undefined : cached;
       return v === undefined ? undefined : walkSingle(ctx, v, path, i, slots);
     }
     if (i === path.length) return nodeValue(ctx, node, base);
@@ -190,7 +194,7 @@ function nodeValue(ctx: EvalContext, node: RuleNode, base: Value | undefined): V
 
 /** The value of a rule set (cached per evaluation scope); undefined when no rule applies. */
 export function ruleSetValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
-  const cached = ctx.cache.get(rs);
+  const cached = ctx.cache[rs.id];
   if (cached !== undefined) return cached === UNDEFINED ? undefined : cached;
   let v: Value | undefined;
   switch (rs.kind) {
@@ -207,7 +211,7 @@ export function ruleSetValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
       v = undefined;
       break;
   }
-  ctx.cache.set(rs, v === undefined ? UNDEFINED : v);
+  ctx.cache[rs.id] = v === undefined ? UNDEFINED : v;
   return v;
 }
 
@@ -226,36 +230,68 @@ function candidates(ctx: EvalContext, rs: RuleSet): CRule[] {
 
 /**
  * Runs a rule (with its else chain): for each solution of the first body that has any, calls
- * `emit` with the rule and its slots. Stops early when `emit` returns true.
+ * `sink.emit` with the rule and its slots. Stops early when that returns true.
  */
-export function runRule(
-  ctx: EvalContext,
-  rule: CRule,
-  emit: (r: CRule, slots: Slots) => boolean,
-  args?: Value[],
-): boolean {
+export function runRule(ctx: EvalContext, rule: CRule, sink: RuleSink, args?: Value[]): boolean {
   for (let r: CRule | undefined = rule; r; r = r.else) {
-    const slots: Slots = new Array(r.nslots);
-    let any = false;
-    let stopped = false;
-    const bodyK = (): boolean => {
-      any = true;
-      if (emit(r as CRule, slots)) stopped = true;
-      return stopped;
-    };
-    ctx.ruleStack.push(r);
-    try {
-      if (args && r.args)
-        bindArgs(ctx, r.args, args, 0, slots, () => evalBody(ctx, (r as CRule).body, 0, slots, bodyK));
-      else evalBody(ctx, r.body, 0, slots, bodyK);
-    } finally {
-      ctx.ruleStack.pop();
-    }
-    if (stopped) return true;
-    if (any) return false;
+    // A rule without variables never writes a slot: all such rules share one empty array.
+    const slots: Slots = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
+    let outcome: number;
+    if (ctx.trackRules) {
+      ctx.ruleStack.push(r);
+      try {
+        outcome = solve(ctx, r, sink, args, slots);
+      } finally {
+        ctx.ruleStack.pop();
+      }
+    } else outcome = solve(ctx, r, sink, args, slots);
+    if (outcome === STOPPED) return true;
+    if (outcome === SOLVED) return false;
   }
   return false;
 }
+
+/** Runs one rule of an else chain: NO_SOLUTION, SOLVED or STOPPED. */
+function solve(ctx: EvalContext, r: CRule, sink: RuleSink, args: Value[] | undefined, slots: Slots): number {
+  // Most parameter lists and bodies have one solution at most: run them straight, and continue
+  // with closures (in runRest) only from the first expression that may have several.
+  const bound = args && r.args ? bindParams(r.args, args, slots) : PASS;
+  if (bound === FAIL) return NO_SOLUTION;
+  if (bound !== PASS) return runRest(ctx, r, sink, args, slots, 0);
+  const from = directPrefix(ctx, r.body, slots);
+  if (from === -1) return NO_SOLUTION;
+  if (from === r.body.length) return sink.emit(r, slots) ? STOPPED : SOLVED;
+  return runRest(ctx, r, sink, undefined, slots, from);
+}
+
+const NO_SOLUTION = 0;
+const SOLVED = 1;
+const STOPPED = 2;
+
+/**
+ * The continuation-passing part of runRule: from `body[from]`, or from binding `args` to the
+ * parameters when they are patterns. Kept apart so runRule allocates no closure context.
+ */
+function runRest(
+  ctx: EvalContext,
+  r: CRule,
+  sink: RuleSink,
+  args: Value[] | undefined,
+  slots: Slots,
+  from: number,
+): number {
+  let outcome = NO_SOLUTION;
+  const bodyK = (): boolean => {
+    if (sink.emit(r, slots)) outcome = STOPPED;
+    else if (outcome === NO_SOLUTION) outcome = SOLVED;
+    return outcome === STOPPED;
+  };
+  if (args) bindArgs(ctx, r.args as CTerm[], args, 0, slots, () => evalBody(ctx, r.body, 0, slots, bodyK));
+  else generate(ctx, r.body, from, slots, bodyK);
+  return outcome;
+}
+
+const NO_SLOTS: Slots = [];
 
 function bindArgs(
   ctx: EvalContext,
@@ -271,55 +307,34 @@ function bindArgs(
   );
 }
 
-const TRUE_TERM: CTerm = { t: "const", v: true };
-
 function completeValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
-  let result: Value | undefined;
-  for (const rule of candidates(ctx, rs)) {
-    runRule(ctx, rule, (r, slots) => {
-      const vt = r.value ?? TRUE_TERM;
-      evalTerm(ctx, vt, slots, (v) => {
-        if (result === undefined) result = v;
-        else if (!equals(result, v)) {
-          throw new RegoError("eval_conflict_error", "complete rules must not produce multiple outputs", r.loc);
-        }
-        return false;
-      });
-      // A constant value can't change with more solutions: stop at the first.
-      return vt.t === "const";
-    });
-  }
-  if (result === undefined && rs.defaultRule) result = firstValue(ctx, rs.defaultRule.value ?? TRUE_TERM, []);
-  return result;
+  const sink = new SingleValueSink(ctx, "complete rules must not produce multiple outputs");
+  for (const r of candidates(ctx, rs)) runRule(ctx, r, sink);
+  if (sink.value === undefined && rs.defaultRule) return firstValue(ctx, rs.defaultRule.value ?? TRUE_TERM, []);
+  return sink.value;
 }
 
 function multiValue(ctx: EvalContext, rs: RuleSet): Value {
-  const out = new RegoSet();
-  for (const rule of candidates(ctx, rs)) {
-    runRule(ctx, rule, (r, slots) => {
-      evalTerm(ctx, r.key ?? TRUE_TERM, slots, (v) => {
-        out.add(v);
-        return false;
-      });
-      return false;
-    });
-  }
-  return out;
+  const sink = new SetSink(ctx);
+  for (const r of candidates(ctx, rs)) runRule(ctx, r, sink);
+  return sink.set;
 }
 
 function partialValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
   const out = pathObject();
   let any = false;
   for (const rule of candidates(ctx, rs)) {
-    runRule(ctx, rule, (r, slots) => {
-      evalTerms(ctx, r.refTail, slots, (keys) =>
-        evalTerm(ctx, r.key ?? r.value ?? TRUE_TERM, slots, (v) => {
-          insertAt(out, keys, v, r, r.key !== undefined);
-          any = true;
-          return false;
-        }),
-      );
-      return false;
+    runRule(ctx, rule, {
+      emit: (r, slots) => {
+        evalTerms(ctx, r.refTail, slots, (keys) =>
+          evalTerm(ctx, r.key ?? r.value ?? TRUE_TERM, slots, (v) => {
+            insertAt(out, keys, v, r, r.key !== undefined);
+            any = true;
+            return false;
+          }),
+        );
+        return false;
+      },
     });
   }
   if (!any && rs.defaultRule) return firstValue(ctx, rs.defaultRule.value ?? TRUE_TERM, []);

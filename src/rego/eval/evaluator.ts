@@ -1,7 +1,8 @@
 /**
- * The evaluator: bodies, expressions, terms and unification in continuation-passing style.
- * A continuation returns `true` to stop the enumeration (used by `not`, `every` and early exits).
- * Variables live in a per-rule slot array; a binding is undone when its continuation returns.
+ * The evaluator: expressions, terms and unification in continuation-passing style (bodies are in
+ * body.ts, single-valued terms are computed directly by single.ts). A continuation returns `true`
+ * to stop the enumeration (used by `not`, `every` and early exits). Variables live in a per-rule
+ * slot array; a binding is undone when its continuation returns.
  */
 import type { CExpr, CTerm, CWith } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
@@ -122,7 +123,15 @@ function applyWith(ctx: EvalContext, mods: CWith[], slots: Slots): EvalContext |
         break;
     }
   }
-  return { ...ctx, input, data, fnOverrides, dataOverrides, cache: new Map(), ruleStack: ctx.ruleStack };
+  return {
+    ...ctx,
+    input,
+    data,
+    fnOverrides,
+    dataOverrides,
+    cache: new Array(ctx.policy.ruleSetCount),
+    ruleStack: ctx.ruleStack,
+  };
 }
 
 /** A copy of `doc` with `path` set to `value` (objects created on the way). */

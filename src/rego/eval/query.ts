@@ -1,5 +1,5 @@
 /** Runs a compiled query: builds the evaluation context, collects solutions and expression values. */
-import { BoundedCache } from "../builtins/types.js";
+import { BoundedCache, type BuiltinContext } from "../builtins/types.js";
 import type { CompiledPolicy, CompiledQuery } from "../compiler/index.js";
 import type { CExpr } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
@@ -15,6 +15,8 @@ export interface RunOptions {
   timeoutMs: number;
   print: (line: string) => void;
   nowNs: number;
+  /** `performance.now()` when the query started: its deadline counts from here. */
+  startedMs: number;
   /**
    * Report `false` as a top-level expression's value instead of failing (what `opa eval` does by
    * capturing each expression's value in a generated variable).
@@ -32,24 +34,41 @@ export interface Solution {
 
 const compiledArtefacts = new BoundedCache(4096);
 
+/** The builtins' view of one query; its per-evaluation cache is created only when a builtin uses it. */
+class QueryBuiltinContext implements BuiltinContext {
+  readonly compiled = compiledArtefacts;
+  private perEvaluation: Map<string, unknown> | undefined;
+
+  constructor(
+    readonly nowNs: number,
+    readonly print: (line: string) => void,
+  ) {}
+
+  get cache(): Map<string, unknown> {
+    this.perEvaluation ??= new Map();
+    return this.perEvaluation;
+  }
+}
+
 /** Evaluates a query and returns all solutions. */
 export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOptions): Solution[] {
   const ctx: EvalContext = {
     policy,
     input: opts.input,
     data: opts.data,
-    cache: new Map(),
+    cache: new Array(policy.ruleSetCount),
     fnOverrides: undefined,
     dataOverrides: undefined,
     strict: opts.strict,
     exactIntegers: policy.bigIntegers || q.bigIntegers || opts.inputHasBigIntegers,
-    builtin: { nowNs: opts.nowNs, cache: new Map(), compiled: compiledArtefacts, print: opts.print },
-    limits: { deadline: Date.now() + opts.timeoutMs, steps: 0 },
+    builtin: new QueryBuiltinContext(opts.nowNs, opts.print),
+    limits: { deadline: opts.startedMs + opts.timeoutMs, steps: 0 },
     ruleStack: [],
+    trackRules: policy.ruleMetadata || q.ruleMetadata,
   };
   const slots: Slots = new Array(q.nslots);
   const exprValues: Value[] = new Array(q.body.length).fill(true);
-  const position = new Map(q.original.map((e, i) => [e, i]));
+  const position = q.originalIndex;
   const out: Solution[] = [];
   const step = (i: number): boolean => {
     if (i === q.body.length) {
@@ -60,7 +79,7 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
     if (e.kind === "term" && !e.negated && e.with.length === 0) {
       return evalTerm(ctx, e.term, slots, (v) => {
         if (v === false && !opts.capture) return false;
-        exprValues[position.get(e) ?? i] = v;
+        exprValues[position[i] as number] = v;
         return step(i + 1);
       });
     }
@@ -69,7 +88,7 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
       return evalTerms(ctx, e.args, slots, (args) =>
         callFunction(ctx, e.fn, args, e.loc, slots, (v) => {
           if (v === false && !opts.capture) return false;
-          exprValues[position.get(e) ?? i] = v;
+          exprValues[position[i] as number] = v;
           return step(i + 1);
         }),
       );

@@ -20,16 +20,18 @@ export function isSingle(t: CTerm, slots: Slots): boolean {
       return slots[t.slot] !== undefined;
     case "data":
     case "input":
-      return allSingle(t.path, slots);
+      return t.ground === true || allSingle(t.path, slots);
     case "ref":
-      return isSingle(t.base, slots) && allSingle(t.path, slots);
+      return t.ground === true || (isSingle(t.base, slots) && allSingle(t.path, slots));
     case "array":
     case "set":
-      return allSingle(t.items, slots);
+      return t.ground === true || allSingle(t.items, slots);
     case "object":
+      if (t.ground) return true;
       for (const [key, v] of t.items) if (!isSingle(key, slots) || !isSingle(v, slots)) return false;
       return true;
     case "call":
+      if (t.ground) return true;
       return !(t.fn.kind === "builtin" && t.fn.decl.kind === "relation") && allSingle(t.args, slots);
     default:
       // Comprehensions and templates have exactly one value.
