@@ -110,6 +110,11 @@ export const GATEWAY_ERRORS = {
     httpStatus: 503,
     jsonRpcCode: JSONRPC.unavailable,
   },
+  PORTCULLIS_SESSION_BUSY: {
+    meaning: "the session has its maximum number of requests in flight",
+    httpStatus: 429,
+    jsonRpcCode: JSONRPC.unavailable,
+  },
   PORTCULLIS_STREAM_CONFLICT: {
     meaning: "the session already has an open GET event stream",
     httpStatus: 409,

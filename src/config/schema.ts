@@ -149,6 +149,8 @@ export const configSchema = z
         shutdown_grace_ms: durationMs(0, 600_000).default(10_000),
         /** Upper bound on list pages fetched from one upstream for one list request. */
         max_list_pages: z.number().int().min(1).max(10_000).default(100),
+        /** Requests one session may have in flight at once; more are refused. */
+        max_inflight_per_session: z.number().int().min(1).max(100_000).default(256),
       })
       .strict()
       .default({
@@ -157,6 +159,7 @@ export const configSchema = z
         session_idle_timeout_ms: 1_800_000,
         shutdown_grace_ms: 10_000,
         max_list_pages: 100,
+        max_inflight_per_session: 256,
       }),
   })
   .strict()

@@ -20,7 +20,7 @@ import type { Logger } from "pino";
 import type { AuditLog } from "../audit/audit.js";
 import type { Config } from "../config/schema.js";
 import type { Decider } from "../engine/decider.js";
-import { GatewayError } from "../errors.js";
+import { GATEWAY_ERRORS, GatewayError } from "../errors.js";
 import { buildCatalog, type Catalog } from "./catalog.js";
 import { Dispatcher } from "./dispatch.js";
 import { auditIdentity, type CallContext } from "./input.js";
@@ -189,6 +189,19 @@ export class Gateway {
         error: {
           code: ErrorCode.InvalidRequest,
           message: `request id ${String(request.id)} is already in use in this session`,
+        },
+      });
+      return;
+    }
+    if (session.inflight.size >= this.config.limits.max_inflight_per_session) {
+      this.metrics.errors.inc({ code: "PORTCULLIS_SESSION_BUSY" });
+      channel.finish({
+        jsonrpc: "2.0",
+        id: request.id,
+        error: {
+          code: GATEWAY_ERRORS.PORTCULLIS_SESSION_BUSY.jsonRpcCode,
+          message: `the session already has ${session.inflight.size} requests in flight`,
+          data: { code: "PORTCULLIS_SESSION_BUSY" },
         },
       });
       return;

@@ -11,6 +11,7 @@ import {
   ACCEPT_BOTH,
   connectClient,
   initializeBody,
+  PROTOCOL_VERSION,
   postMcp,
   probeHttp,
   rawRequest,
@@ -304,5 +305,42 @@ describe("Streamable HTTP front end", () => {
     assert.equal(put.headers.allow, "GET, POST, DELETE");
     const elsewhere = await rawRequest(`${gw.origin}/nowhere`);
     assert.equal(elsewhere.status, 404);
+  });
+});
+
+describe("limits per session", () => {
+  const dir = tempDir();
+  let probe: ProbeHttpServer;
+  let gw: TestGateway;
+
+  before(async () => {
+    probe = await probeHttp();
+    gw = await startTestGateway(dir.path, {
+      upstreams: [{ name: "probe", url: probe.url }],
+      limits: { max_inflight_per_session: 1 },
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await probe.close();
+    dir.remove();
+  });
+
+  it("refuses a request beyond the in-flight limit with PORTCULLIS_SESSION_BUSY, and serves it again after", async () => {
+    const session = await rawSession(gw.url);
+    const headers = { "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION };
+    const slow = postMcp(
+      gw.url,
+      { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "probe__wait", arguments: { ms: 1500 } } },
+      headers,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const refused = await postMcp(gw.url, { jsonrpc: "2.0", id: 2, method: "ping" }, headers);
+    const error = rpcError(refused);
+    assert.equal(error.code, -32001);
+    assert.equal(error.data?.code, "PORTCULLIS_SESSION_BUSY");
+    assert.equal((await slow).status, 200);
+    const again = await postMcp(gw.url, { jsonrpc: "2.0", id: 3, method: "ping" }, headers);
+    assert.deepEqual((again.json as { result?: unknown }).result, {});
   });
 });
