@@ -344,3 +344,35 @@ describe("limits per session", () => {
     assert.deepEqual((again.json as { result?: unknown }).result, {});
   });
 });
+
+describe("idle sessions", () => {
+  const dir = tempDir();
+  let probe: ProbeHttpServer;
+  let gw: TestGateway;
+
+  before(async () => {
+    probe = await probeHttp();
+    gw = await startTestGateway(dir.path, {
+      upstreams: [{ name: "probe", url: probe.url }],
+      limits: { session_idle_timeout_ms: 1000 },
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await probe.close();
+    dir.remove();
+  });
+
+  it("are closed after the idle timeout", async () => {
+    const session = await rawSession(gw.url);
+    const headers = { "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION };
+    const listed = await postMcp(gw.url, { jsonrpc: "2.0", id: 1, method: "tools/list" }, headers);
+    assert.equal(listed.status, 200);
+    assert.equal(gw.gateway.sessions.size, 1);
+    await new Promise((resolve) => setTimeout(resolve, 2600));
+    assert.equal(gw.gateway.sessions.size, 0, "the idle session is gone");
+    const after = await postMcp(gw.url, { jsonrpc: "2.0", id: 2, method: "ping" }, headers);
+    assert.equal(after.status, 404);
+    assert.equal(rpcError(after).data?.code, "PORTCULLIS_SESSION_NOT_FOUND");
+  });
+});
