@@ -308,70 +308,57 @@ describe("Streamable HTTP front end", () => {
   });
 });
 
-describe("limits per session", () => {
+/** A gateway with one probe upstream and the given limits, started before and stopped after the suite. */
+function probeGatewayWithLimits(limits: Record<string, number>): { gateway(): TestGateway } {
   const dir = tempDir();
   let probe: ProbeHttpServer;
   let gw: TestGateway;
-
   before(async () => {
     probe = await probeHttp();
-    gw = await startTestGateway(dir.path, {
-      upstreams: [{ name: "probe", url: probe.url }],
-      limits: { max_inflight_per_session: 1 },
-    });
+    gw = await startTestGateway(dir.path, { upstreams: [{ name: "probe", url: probe.url }], limits });
   });
   after(async () => {
     await gw.close();
     await probe.close();
     dir.remove();
   });
+  return { gateway: () => gw };
+}
+
+describe("limits per session", () => {
+  const suite = probeGatewayWithLimits({ max_inflight_per_session: 1 });
 
   it("refuses a request beyond the in-flight limit with PORTCULLIS_SESSION_BUSY, and serves it again after", async () => {
-    const session = await rawSession(gw.url);
+    const session = await rawSession(suite.gateway().url);
     const headers = { "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION };
     const slow = postMcp(
-      gw.url,
+      suite.gateway().url,
       { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "probe__wait", arguments: { ms: 1500 } } },
       headers,
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const refused = await postMcp(gw.url, { jsonrpc: "2.0", id: 2, method: "ping" }, headers);
+    const refused = await postMcp(suite.gateway().url, { jsonrpc: "2.0", id: 2, method: "ping" }, headers);
     const error = rpcError(refused);
     assert.equal(error.code, -32001);
     assert.equal(error.data?.code, "PORTCULLIS_SESSION_BUSY");
     assert.equal((await slow).status, 200);
-    const again = await postMcp(gw.url, { jsonrpc: "2.0", id: 3, method: "ping" }, headers);
+    const again = await postMcp(suite.gateway().url, { jsonrpc: "2.0", id: 3, method: "ping" }, headers);
     assert.deepEqual((again.json as { result?: unknown }).result, {});
   });
 });
 
 describe("idle sessions", () => {
-  const dir = tempDir();
-  let probe: ProbeHttpServer;
-  let gw: TestGateway;
-
-  before(async () => {
-    probe = await probeHttp();
-    gw = await startTestGateway(dir.path, {
-      upstreams: [{ name: "probe", url: probe.url }],
-      limits: { session_idle_timeout_ms: 1000 },
-    });
-  });
-  after(async () => {
-    await gw.close();
-    await probe.close();
-    dir.remove();
-  });
+  const suite = probeGatewayWithLimits({ session_idle_timeout_ms: 1000 });
 
   it("are closed after the idle timeout", async () => {
-    const session = await rawSession(gw.url);
+    const session = await rawSession(suite.gateway().url);
     const headers = { "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION };
-    const listed = await postMcp(gw.url, { jsonrpc: "2.0", id: 1, method: "tools/list" }, headers);
+    const listed = await postMcp(suite.gateway().url, { jsonrpc: "2.0", id: 1, method: "tools/list" }, headers);
     assert.equal(listed.status, 200);
-    assert.equal(gw.gateway.sessions.size, 1);
+    assert.equal(suite.gateway().gateway.sessions.size, 1);
     await new Promise((resolve) => setTimeout(resolve, 2600));
-    assert.equal(gw.gateway.sessions.size, 0, "the idle session is gone");
-    const after = await postMcp(gw.url, { jsonrpc: "2.0", id: 2, method: "ping" }, headers);
+    assert.equal(suite.gateway().gateway.sessions.size, 0, "the idle session is gone");
+    const after = await postMcp(suite.gateway().url, { jsonrpc: "2.0", id: 2, method: "ping" }, headers);
     assert.equal(after.status, 404);
     assert.equal(rpcError(after).data?.code, "PORTCULLIS_SESSION_NOT_FOUND");
   });
