@@ -30,6 +30,11 @@ export const GATEWAY_ERRORS = {
     httpStatus: 500,
     jsonRpcCode: JSONRPC.internal,
   },
+  PORTCULLIS_LISTEN_FAILED: {
+    meaning: "the gateway cannot listen on the configured address (in use, not permitted, unknown host)",
+    httpStatus: 500,
+    jsonRpcCode: JSONRPC.internal,
+  },
   PORTCULLIS_BUNDLE_INVALID: {
     meaning: "the policy bundle cannot be read or is malformed",
     httpStatus: 500,

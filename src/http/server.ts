@@ -9,6 +9,7 @@ import { openAuditLog } from "../audit/audit.js";
 import { loadBundle } from "../bundle/load.js";
 import type { Config } from "../config/schema.js";
 import { Decider } from "../engine/decider.js";
+import { GatewayError } from "../errors.js";
 import { Gateway } from "../gateway/gateway.js";
 import { GatewayMetrics } from "../gateway/metrics.js";
 import { buildApp } from "./app.js";
@@ -78,7 +79,18 @@ export async function startGateway(
   } catch (e) {
     await gateway.shutdown();
     await gateway.audit.close();
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "EADDRINUSE"
+        ? "the address is already in use"
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "EADDRNOTAVAIL" || code === "ENOTFOUND"
+            ? "no such local address"
+            : (e as Error).message;
+    throw new GatewayError("PORTCULLIS_LISTEN_FAILED", `listen: cannot listen on ${config.listen}: ${why}`, {
+      cause: e,
+    });
   }
   const address = app.server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
