@@ -80,7 +80,10 @@ export class Dispatcher {
       const result = await this.route(session, request, context, signal, record);
       response = { jsonrpc: "2.0", id: request.id, result };
     } catch (e) {
-      const error = classify(e);
+      // After a cancellation the SDK rejects with a timeout-coded error; the audit should say why.
+      const error = signal.aborted
+        ? new GatewayError("PORTCULLIS_CANCELLED", "the request was cancelled by the client")
+        : classify(e);
       if (error.code === "PORTCULLIS_DENIED" || error.code === "PORTCULLIS_POLICY_ERROR") record.outcome = "denied";
       else {
         record.outcome = "error";

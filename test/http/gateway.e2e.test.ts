@@ -229,6 +229,11 @@ describe("gateway end to end", { concurrency: true }, () => {
         const cancelled = events().filter((e) => e.event === "message" && e.method === "notifications/cancelled");
         assert.ok(cancelled.length > 0, `${server} received notifications/cancelled`);
       }
+      const records = await waitFor("the audit to record both cancellations", () => {
+        const found = gw.auditRecords().filter((r) => r.target?.toString().endsWith("__wait") && r.outcome === "error");
+        return found.length >= 2 ? found : undefined;
+      });
+      for (const record of records) assert.equal(record.error_type, "PORTCULLIS_CANCELLED");
       // The session is still usable.
       const echoed = firstJson(await client.callTool({ name: "probe__echo", arguments: { text: "after" } }));
       assert.equal(echoed.text, "after");
