@@ -6,8 +6,6 @@
 # Sections: the decision; what is being decided; access (group grants, the read-only profile,
 # destructive tools, session labels); argument checks; the response phase.
 #
-# One file on purpose: our engine does not yet resolve a bare rule name defined in another module of
-# the same package (OPA does), so splitting this file needs `data.portcullis.<rule>` references.
 package portcullis
 
 # The decision: allowed when no rule denies. On allow, `reasons` explains what allowed it (for the
