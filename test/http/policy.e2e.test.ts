@@ -21,29 +21,34 @@ import {
 
 const TEST_TIMEOUT = { timeout: 20_000 };
 
-describe("the example policy behind the gateway", () => {
+/** The demo server over HTTP for a suite, and the gateways and clients it starts, all closed after it. */
+function demoSuite(): { dir: { path: string }; demo(): DemoHttpServer; gateways: TestGateway[]; clients: Client[] } {
   const dir = tempDir();
   let demo: DemoHttpServer;
   const gateways: TestGateway[] = [];
   const clients: Client[] = [];
-
   before(async () => {
     demo = await demoHttp();
   });
-
   after(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all(gateways.map((g) => g.close()));
     await demo?.close();
     dir.remove();
   });
+  return { dir, demo: () => demo, gateways, clients };
+}
+
+describe("the example policy behind the gateway", () => {
+  const suite = demoSuite();
+  const { dir, gateways, clients } = suite;
 
   /** A gateway with the example policy whose anonymous callers are in `groups`, and a client. */
   async function asGroups(groups: string[], extra: Record<string, unknown> = {}) {
     const gw = await startTestGateway(dir.path, {
       policy: { bundle: "policies/example" },
       anonymous: { groups },
-      upstreams: [{ name: "demo", url: demo.url }],
+      upstreams: [{ name: "demo", url: suite.demo().url }],
       ...extra,
     });
     gateways.push(gw);
@@ -127,21 +132,8 @@ describe("the example policy behind the gateway", () => {
 });
 
 describe("a policy that fails or gives no usable decision", () => {
-  const dir = tempDir();
-  let demo: DemoHttpServer;
-  const gateways: TestGateway[] = [];
-  const clients: Client[] = [];
-
-  before(async () => {
-    demo = await demoHttp();
-  });
-
-  after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await Promise.all(gateways.map((g) => g.close()));
-    await demo?.close();
-    dir.remove();
-  });
+  const suite = demoSuite();
+  const { dir, gateways, clients } = suite;
 
   for (const [entrypoint, reason] of [
     ["portcullis/not_an_object", "policy error"],
@@ -151,7 +143,7 @@ describe("a policy that fails or gives no usable decision", () => {
     it(`denies everything when the entrypoint ${entrypoint} gives ${reason}`, TEST_TIMEOUT, async () => {
       const gw = await startTestGateway(dir.path, {
         policy: { bundle: "test/fixtures/gateway/policy", entrypoint },
-        upstreams: [{ name: "demo", url: demo.url }],
+        upstreams: [{ name: "demo", url: suite.demo().url }],
       });
       gateways.push(gw);
       const { client } = await connectClient(gw.url);
