@@ -10,7 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
 import { parse as parseYaml } from "yaml";
 import { GatewayError } from "../errors.js";
-import type { Json } from "../rego/index.js";
+import { type Json, modulePackage, RegoError } from "../rego/index.js";
 
 /** Bounds on what a bundle may contain. */
 export interface BundleLimits {
@@ -179,6 +179,7 @@ function assemble(source: string, files: Map<string, Buffer>): Bundle {
     }
   }
   if (bundle.revision === "") bundle.revision = contentRevision(files);
+  checkRoots(bundle);
   if (Object.keys(bundle.modules).length === 0) {
     throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${source}: the bundle has no .rego files`);
   }
@@ -250,4 +251,53 @@ function contentRevision(files: Map<string, Buffer>): string {
     hash.update("\0");
   }
   return `sha256:${hash.digest("hex").slice(0, 16)}`;
+}
+
+/** A root as path segments ("" is the whole tree). */
+function rootSegments(root: string): string[] {
+  return root === "" ? [] : root.split("/");
+}
+
+function isPrefix(prefix: string[], path: string[]): boolean {
+  return prefix.length <= path.length && prefix.every((segment, i) => path[i] === segment);
+}
+
+/**
+ * Enforces the manifest's roots as OPA does: roots may not overlap, every package and every data
+ * path must lie under a root. A bundle that strays outside its roots could overwrite another
+ * bundle's policy or data.
+ */
+function checkRoots(bundle: Bundle): void {
+  const roots = bundle.roots.map(rootSegments);
+  const shown = `[${bundle.roots.join(", ")}]`;
+  const fail = (message: string) => new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${bundle.source}: ${message}`);
+  for (let i = 0; i < roots.length; i++) {
+    for (let j = 0; j < roots.length; j++) {
+      if (i !== j && isPrefix(roots[i] as string[], roots[j] as string[])) {
+        throw fail(`manifest roots ${shown}: "${bundle.roots[i]}" overlaps "${bundle.roots[j]}"`);
+      }
+    }
+  }
+  if (roots.some((r) => r.length === 0)) return;
+  for (const [file, source] of Object.entries(bundle.modules)) {
+    let path: string[];
+    try {
+      path = modulePackage(file, source);
+    } catch (e) {
+      if (e instanceof RegoError) throw fail(`${file}: ${e.code}: ${e.message}`);
+      throw e;
+    }
+    if (!roots.some((root) => isPrefix(root, path))) {
+      throw fail(`manifest roots ${shown} do not permit "package ${path.join(".")}" in ${file}`);
+    }
+  }
+  const walkData = (node: Json, path: string[]): void => {
+    if (roots.some((root) => isPrefix(root, path))) return;
+    const leadsToRoot = roots.some((root) => isPrefix(path, root));
+    if (!leadsToRoot || typeof node !== "object" || node === null || Array.isArray(node)) {
+      throw fail(`manifest roots ${shown} do not permit data at /${path.join("/")}`);
+    }
+    for (const [key, child] of Object.entries(node)) walkData(child, [...path, key]);
+  };
+  for (const [key, child] of Object.entries(bundle.data)) walkData(child, [key]);
 }

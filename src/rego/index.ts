@@ -70,6 +70,11 @@ export interface Policy {
   prepare(query: string): PreparedQuery;
 }
 
+/** The package path of a module below `data` (`package a.b` -> ["a", "b"]); throws RegoError on bad syntax. */
+export function modulePackage(file: string, source: string): string[] {
+  return parseModule(file, source).package.path;
+}
+
 /** Parses, compiles and checks modules; throws RegoError (with all compile errors in `errors`). */
 export function compile(options: CompileOptions): Policy {
   const modules: Module[] = [];

@@ -57,7 +57,7 @@ describe("loadBundle", () => {
     "data.json": JSON.stringify({ servers: { demo: {} } }),
     "teams/data.yaml": "engineering:\n  - alice\n",
     "teams/oncall/data.json": JSON.stringify({ primary: "bob" }),
-    ".manifest": JSON.stringify({ revision: "rev-42", roots: ["portcullis", "teams"] }),
+    ".manifest": JSON.stringify({ revision: "rev-42", roots: ["portcullis", "servers", "teams"] }),
     "README.md": "not part of the policy",
     ".git/config.rego": "package ignored",
   };
@@ -70,7 +70,7 @@ describe("loadBundle", () => {
       teams: { engineering: ["alice"], oncall: { primary: "bob" } },
     });
     assert.equal(bundle.revision, "rev-42");
-    assert.deepEqual(bundle.roots, ["portcullis", "teams"]);
+    assert.deepEqual(bundle.roots, ["portcullis", "servers", "teams"]);
   }
 
   it("reads a directory: modules by path, data placed at its directory, the manifest", () => {
@@ -231,6 +231,48 @@ describe("loadBundle", () => {
     assert.match(
       bundleError(() => loadBundle(bundleDir({ "p.rego": POLICY, ".manifest": "revision: x" }))),
       /\.manifest: not valid JSON/,
+    );
+  });
+
+  it("enforces the manifest's roots on packages and data, and refuses overlapping roots", () => {
+    const manifest = (roots: string[]) => JSON.stringify({ revision: "r", roots });
+    const inside = loadBundle(
+      bundleDir({
+        ".manifest": manifest(["portcullis", "teams/sales"]),
+        "p.rego": POLICY,
+        "lib/h.rego": HELPER,
+        "teams/sales/data.json": '{"members": ["ann"]}',
+      }),
+    );
+    assert.deepEqual(inside.data, { teams: { sales: { members: ["ann"] } } });
+    assert.match(
+      bundleError(() =>
+        loadBundle(bundleDir({ ".manifest": manifest(["portcullis"]), "q.rego": "package other\n\nx := 1\n" })),
+      ),
+      /manifest roots \[portcullis\] do not permit "package other" in q\.rego/,
+    );
+    assert.match(
+      bundleError(() =>
+        loadBundle(
+          bundleDir({
+            ".manifest": manifest(["portcullis", "teams/sales"]),
+            "p.rego": POLICY,
+            "data.json": '{"teams": {"hr": 1}}',
+          }),
+        ),
+      ),
+      /do not permit data at \/teams\/hr/,
+    );
+    assert.match(
+      bundleError(() =>
+        loadBundle(bundleDir({ ".manifest": manifest(["portcullis", "portcullis/lib"]), "p.rego": POLICY })),
+      ),
+      /"portcullis" overlaps "portcullis\/lib"/,
+    );
+    // A root that is a prefix by characters only ("port") owns nothing under "portcullis".
+    assert.match(
+      bundleError(() => loadBundle(bundleDir({ ".manifest": manifest(["port"]), "p.rego": POLICY }))),
+      /do not permit "package portcullis"/,
     );
   });
 });
