@@ -11,6 +11,7 @@ import { Parser, type ReadEntry } from "tar";
 import { parse as parseYaml } from "yaml";
 import { GatewayError } from "../errors.js";
 import { type Json, modulePackage, RegoError } from "../rego/index.js";
+import { isSchemaFile, validateData } from "./schemas.js";
 
 /** Bounds on what a bundle may contain. */
 export interface BundleLimits {
@@ -70,11 +71,12 @@ function readDirectory(root: string, limits: BundleLimits): Map<string, Buffer> 
         if (!entry.name.startsWith(".")) walk(full);
         continue;
       }
-      if (!entry.isFile() || !isBundleFile(entry.name)) continue;
+      const name = relative(root, full).split(sep).join("/");
+      if (!entry.isFile() || !isBundleFile(name)) continue;
       const size = statSync(full).size;
       total += size;
       checkLimits(full, files.size + 1, size, total, limits);
-      files.set(relative(root, full).split(sep).join("/"), readFileSync(full));
+      files.set(name, readFileSync(full));
     }
   };
   walk(root);
@@ -110,10 +112,7 @@ function readTarball(file: string, limits: BundleLimits): Map<string, Buffer> {
         return fail("only regular files are allowed (no links or devices)");
       const name = posix.normalize(entry.path.replace(/^\.\//, ""));
       if (name.startsWith("/") || name === ".." || name.startsWith("../")) return fail("path escapes the bundle");
-      if (
-        !isBundleFile(basename(name)) ||
-        name.split("/").some((part) => part.startsWith(".") && part !== ".manifest")
-      ) {
+      if (!isBundleFile(name) || name.split("/").some((part) => part.startsWith(".") && part !== ".manifest")) {
         return entry.resume();
       }
       total += entry.size;
@@ -139,9 +138,12 @@ function readTarball(file: string, limits: BundleLimits): Map<string, Buffer> {
   return files;
 }
 
-function isBundleFile(name: string): boolean {
+/** Whether a file (path relative to the bundle root) is part of the bundle. */
+function isBundleFile(path: string): boolean {
+  const name = basename(path);
   return (
     name.endsWith(".rego") ||
+    isSchemaFile(path) ||
     name === "data.json" ||
     name === "data.yaml" ||
     name === "data.yml" ||
@@ -162,12 +164,15 @@ function checkLimits(name: string, count: number, size: number, total: number, l
 
 function assemble(source: string, files: Map<string, Buffer>): Bundle {
   const bundle: Bundle = { source, revision: "", roots: [""], modules: {}, data: {} };
+  const schemaFiles = new Map<string, Buffer>();
   for (const [name, content] of files) {
     const text = content.toString("utf8");
     if (name === ".manifest") {
       readManifest(bundle, name, text);
     } else if (name.endsWith(".rego")) {
       bundle.modules[name] = text;
+    } else if (isSchemaFile(name)) {
+      schemaFiles.set(name, content);
     } else {
       const dir = posix.dirname(name);
       mergeAt(
@@ -180,6 +185,7 @@ function assemble(source: string, files: Map<string, Buffer>): Bundle {
   }
   if (bundle.revision === "") bundle.revision = contentRevision(files);
   checkRoots(bundle);
+  validateData(source, bundle.data, schemaFiles);
   if (Object.keys(bundle.modules).length === 0) {
     throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${source}: the bundle has no .rego files`);
   }

@@ -275,4 +275,45 @@ describe("loadBundle", () => {
       /do not permit "package portcullis"/,
     );
   });
+
+  it("validates data against the bundle's schemas/ and refuses data that does not match", () => {
+    const groupsSchema = JSON.stringify({
+      type: "object",
+      additionalProperties: {
+        type: "object",
+        properties: { tools: { type: "array", items: { type: "string" } } },
+        required: ["tools"],
+      },
+    });
+    const good = loadBundle(
+      bundleDir({
+        "p.rego": POLICY,
+        "data.json": '{"groups": {"eng": {"tools": ["demo/*"]}}}',
+        "schemas/groups.json": groupsSchema,
+      }),
+    );
+    assert.deepEqual(good.data, { groups: { eng: { tools: ["demo/*"] } } });
+    assert.match(
+      bundleError(() =>
+        loadBundle(
+          bundleDir({
+            "p.rego": POLICY,
+            "data.json": '{"groups": {"eng": {"tool": ["demo/*"]}}}',
+            "schemas/groups.json": groupsSchema,
+          }),
+        ),
+      ),
+      /schemas\/groups\.json: data does not match its schema: data\.groups\.eng must have required property 'tools'/,
+    );
+    assert.match(
+      bundleError(() => loadBundle(bundleDir({ "p.rego": POLICY, "schemas/teams.json": '{"type": "object"}' }))),
+      /schemas\/teams\.json: the bundle has no data\.teams to validate/,
+    );
+    assert.match(
+      bundleError(() =>
+        loadBundle(bundleDir({ "p.rego": POLICY, "data.json": "{}", "schemas/data.json": '{"type": 12}' })),
+      ),
+      /schemas\/data\.json: invalid schema/,
+    );
+  });
 });
