@@ -42,7 +42,12 @@ export interface Bundle {
 type JsonObject = { [key: string]: Json };
 
 /** Reads the bundle at `path` (a directory, or a file ending in `.tar.gz`/`.tgz`). */
-export function loadBundle(path: string, limits: BundleLimits = DEFAULT_BUNDLE_LIMITS): Bundle {
+export function loadBundle(
+  path: string,
+  limits: BundleLimits = DEFAULT_BUNDLE_LIMITS,
+  /** Sees every file the bundle holds (for `portcullis inspect`). */
+  onFile?: (name: string, content: Buffer) => void,
+): Bundle {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();
@@ -50,6 +55,7 @@ export function loadBundle(path: string, limits: BundleLimits = DEFAULT_BUNDLE_L
     throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${path}: no such file or directory`);
   }
   const files = isDir ? readDirectory(path, limits) : readTarball(path, limits);
+  if (onFile) for (const [name, content] of files) onFile(name, content);
   return assemble(path, files);
 }
 
@@ -112,7 +118,10 @@ function readTarball(file: string, limits: BundleLimits): Map<string, Buffer> {
         return fail("only regular files are allowed (no links or devices)");
       const name = posix.normalize(entry.path.replace(/^\.\//, ""));
       if (name.startsWith("/") || name === ".." || name.startsWith("../")) return fail("path escapes the bundle");
-      if (!isBundleFile(name) || name.split("/").some((part) => part.startsWith(".") && part !== ".manifest")) {
+      if (
+        !isBundleFile(name) ||
+        name.split("/").some((part) => part.startsWith(".") && part !== ".manifest" && part !== ".signatures.json")
+      ) {
         return entry.resume();
       }
       total += entry.size;
@@ -147,7 +156,8 @@ function isBundleFile(path: string): boolean {
     name === "data.json" ||
     name === "data.yaml" ||
     name === "data.yml" ||
-    name === ".manifest"
+    name === ".manifest" ||
+    name === ".signatures.json"
   );
 }
 
@@ -167,6 +177,10 @@ function assemble(source: string, files: Map<string, Buffer>): Bundle {
   const schemaFiles = new Map<string, Buffer>();
   for (const [name, content] of files) {
     const text = content.toString("utf8");
+    if (name === ".signatures.json") {
+      // Signature verification is not implemented yet; the file is carried, not trusted.
+      continue;
+    }
     if (name === ".manifest") {
       readManifest(bundle, name, text);
     } else if (name.endsWith(".rego")) {

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { CHECK_USAGE, runCheck } from "./commands/check.js";
 import { EVAL_USAGE, runEval } from "./commands/eval.js";
+import { INSPECT_USAGE, runInspect } from "./commands/inspect.js";
 import { runServe, SERVE_USAGE } from "./commands/serve.js";
 import { runStdio, STDIO_USAGE } from "./commands/stdio.js";
 import { errorLines, type Io, processIo, UsageError } from "./io.js";
@@ -19,6 +20,7 @@ commands:
   stdio   run the MCP gateway on stdin/stdout (for clients that launch it)
   eval    evaluate a Rego query (like \`opa eval\`)
   check   parse and compile Rego files (like \`opa check\`)
+  inspect show what a policy bundle holds
 
 options:
   -h, --help     show this help
@@ -36,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   stdio: { run: runStdio, usage: STDIO_USAGE },
   eval: { run: runEval, usage: EVAL_USAGE },
   check: { run: runCheck, usage: CHECK_USAGE },
+  inspect: { run: runInspect, usage: INSPECT_USAGE },
 };
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */

@@ -75,6 +75,17 @@ export function modulePackage(file: string, source: string): string[] {
   return parseModule(file, source).package.path;
 }
 
+/** A module's package and the names of the rules it defines (first segment of each head, sorted, unique). */
+export function moduleOutline(file: string, source: string): { package: string[]; rules: string[] } {
+  const mod = parseModule(file, source);
+  const rules = new Set<string>();
+  for (const rule of mod.rules) {
+    const head = rule.head.ref[0];
+    if (head?.type === "var") rules.add(head.name);
+  }
+  return { package: mod.package.path, rules: [...rules].sort() };
+}
+
 /** Parses, compiles and checks modules; throws RegoError (with all compile errors in `errors`). */
 export function compile(options: CompileOptions): Policy {
   const modules: Module[] = [];

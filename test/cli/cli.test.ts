@@ -166,3 +166,38 @@ describe("portcullis", () => {
     assert.match(run.stderr, /usage: portcullis <command>/);
   });
 });
+
+describe("portcullis inspect", () => {
+  it("shows a bundle's revision, packages with their rules, data and files, as text and as JSON", () => {
+    const text = portcullis("inspect", "policies/allow-all");
+    assert.equal(text.stderr, "");
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /^bundle: {5}policies\/allow-all\nrevision: {3}sha256:[0-9a-f]{16}\n/);
+    assert.match(text.stdout, /\n {2}data\.portcullis {2}\(policy\.rego\)\n {4}decision\n/);
+    assert.match(text.stdout, /\nsignatures: none\n/);
+
+    const json = portcullis("inspect", "--format", "json", "policies/example");
+    assert.equal(json.code, 0);
+    const inspection = JSON.parse(json.stdout) as {
+      roots: string[];
+      files: Array<{ name: string; bytes: number; sha256: string }>;
+      packages: Array<{ package: string; rules: string[] }>;
+      data_keys: string[];
+    };
+    assert.deepEqual(inspection.roots, [""]);
+    assert.deepEqual(
+      inspection.files.map((f) => f.name),
+      ["data.json", "policy.rego", "schemas/groups.json"],
+    );
+    assert.equal(inspection.packages[0]?.package, "data.portcullis");
+    assert.ok(inspection.packages[0]?.rules.includes("decision"));
+    assert.ok(inspection.data_keys.includes("groups"));
+  });
+
+  it("refuses what the gateway refuses, with the code and no stack trace", () => {
+    const run = portcullis("inspect", "no/such/bundle");
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr, "PORTCULLIS_BUNDLE_INVALID: no/such/bundle: no such file or directory\n");
+    assertNoStack(run);
+  });
+});
