@@ -32,6 +32,8 @@ export interface Bundle {
   source: string;
   /** `.manifest` revision; without one, `sha256:` and the first 16 hex digits of the contents' digest. */
   revision: string;
+  /** Whether the bundle carries `.signatures.json` (not verified yet: see the gateway's warning). */
+  signed: boolean;
   /** `.manifest` roots (default: the whole data tree). */
   roots: string[];
   /** Module sources by path inside the bundle. */
@@ -173,7 +175,14 @@ function checkLimits(name: string, count: number, size: number, total: number, l
 }
 
 function assemble(source: string, files: Map<string, Buffer>): Bundle {
-  const bundle: Bundle = { source, revision: "", roots: [""], modules: {}, data: {} };
+  const bundle: Bundle = {
+    source,
+    revision: "",
+    signed: files.has(".signatures.json"),
+    roots: [""],
+    modules: {},
+    data: {},
+  };
   const schemaFiles = new Map<string, Buffer>();
   for (const [name, content] of files) {
     const text = content.toString("utf8");

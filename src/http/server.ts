@@ -57,6 +57,12 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     },
     "policy loaded",
   );
+  if (bundle.signed) {
+    logger.warn(
+      { bundle: config.policy.bundle },
+      "the bundle carries .signatures.json, but signature verification is not implemented yet: it was NOT verified",
+    );
+  }
   const audit = openAuditLog(config.audit.path, { includeArguments: config.audit.include_arguments });
   return new Gateway({ config, decider, audit, metrics: new GatewayMetrics(), logger, version: packageVersion() });
 }
