@@ -16,6 +16,7 @@ import {
 } from "node:http";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { listenAsChild } from "./listen.js";
 
 /** Request headers that matter to an MCP server; everything else is hop-by-hop or irrelevant here. */
 const FORWARDED_REQUEST_HEADERS = [
@@ -107,13 +108,7 @@ async function main(): Promise<void> {
   }
   const server = createBareProxy(values.upstream);
   server.keepAliveTimeout = 120_000;
-  server.listen(Number(values.port), "127.0.0.1", () => {
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
-    process.stdout.write(`${JSON.stringify({ listening: `http://127.0.0.1:${port}/mcp` })}\n`);
-  });
-  process.stdin.resume();
-  process.stdin.on("end", () => process.exit(0));
+  listenAsChild(server, Number(values.port));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { listenAsChild } from "./listen.js";
 
 const SUPPORTED_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 const FALLBACK_VERSION = "2025-06-18";
@@ -157,13 +158,7 @@ export function createEchoServer(path = "/mcp"): Server {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });
   const server = createEchoServer();
-  server.listen(Number(values.port), "127.0.0.1", () => {
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
-    process.stdout.write(`${JSON.stringify({ listening: `http://127.0.0.1:${port}/mcp` })}\n`);
-  });
-  process.stdin.resume();
-  process.stdin.on("end", () => process.exit(0));
+  listenAsChild(server, Number(values.port));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -10,7 +10,7 @@ import { gunzipSync } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
 import { parse as parseYaml } from "yaml";
 import { GatewayError } from "../errors.js";
-import { type Json, modulePackage, RegoError } from "../rego/index.js";
+import { type Json, moduleOutline, RegoError } from "../rego/index.js";
 import { isSchemaFile, validateData } from "./schemas.js";
 
 /** Bounds on what a bundle may contain. */
@@ -311,7 +311,7 @@ function checkRoots(bundle: Bundle): void {
   for (const [file, source] of Object.entries(bundle.modules)) {
     let path: string[];
     try {
-      path = modulePackage(file, source);
+      path = moduleOutline(file, source).package;
     } catch (e) {
       if (e instanceof RegoError) throw fail(`${file}: ${e.code}: ${e.message}`);
       throw e;

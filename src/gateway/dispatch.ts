@@ -245,9 +245,8 @@ export class Dispatcher {
     } catch (e) {
       // The policy sees upstream errors too (to label the session); the client gets the error either way.
       if (route.decideResponse && e instanceof McpError && e.code !== -32001) {
-        const message = e.message.replace(/^MCP error -?\d+: /, "");
         const after = this.decide("response", request.method, route.server, route.target, context, session, {
-          error: { code: e.code, message },
+          error: { code: e.code, message: upstreamMessage(e) },
         });
         record.response_decision_id = after.id;
         if (after.labels.length > 0) record.labels = [...(record.labels ?? []), ...after.labels];
@@ -363,11 +362,16 @@ export class Dispatcher {
   }
 }
 
+/** The upstream's own error message, without the prefix the SDK's McpError adds to it. */
+function upstreamMessage(e: McpError): string {
+  return e.message.replace(/^MCP error -?\d+: /, "");
+}
+
 /** Maps anything thrown while handling a request to the error the client gets. */
 function classify(e: unknown): GatewayError {
   if (e instanceof GatewayError) return e;
   if (e instanceof McpError) {
-    const message = e.message.replace(/^MCP error -?\d+: /, "");
+    const message = upstreamMessage(e);
     if (e.code === -32001 && /timed out/i.test(message))
       return new GatewayError("PORTCULLIS_UPSTREAM_TIMEOUT", `upstream timed out: ${message}`);
     if (e.code === -32000 && /connection closed/i.test(message)) {

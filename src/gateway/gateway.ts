@@ -110,11 +110,6 @@ export class Gateway {
     this.reaper.unref();
   }
 
-  /** The decider in force. */
-  get decider(): Decider {
-    return this.current;
-  }
-
   /** Starts a session for an `initialize` request; returns it and the initialize result. */
   initialize(request: JSONRPCRequest, context: CallContext): { session: ClientSession; result: Result } {
     if (this.draining) throw new GatewayError("PORTCULLIS_SHUTTING_DOWN", "the gateway is shutting down");
@@ -182,28 +177,21 @@ export class Gateway {
     channel: ResponseChannel,
     context: CallContext,
   ): Promise<void> {
+    // Refused before dispatch: neither is a decision, and neither is audited as a call.
     if (session.inflight.has(request.id)) {
-      channel.finish({
-        jsonrpc: "2.0",
-        id: request.id,
-        error: {
-          code: ErrorCode.InvalidRequest,
-          message: `request id ${String(request.id)} is already in use in this session`,
-        },
-      });
+      const message = `request id ${String(request.id)} is already in use in this session`;
+      channel.finish({ jsonrpc: "2.0", id: request.id, error: { code: ErrorCode.InvalidRequest, message } });
       return;
     }
     if (session.inflight.size >= this.config.limits.max_inflight_per_session) {
       this.metrics.errors.inc({ code: "PORTCULLIS_SESSION_BUSY" });
-      channel.finish({
-        jsonrpc: "2.0",
-        id: request.id,
-        error: {
-          code: GATEWAY_ERRORS.PORTCULLIS_SESSION_BUSY.jsonRpcCode,
-          message: `the session already has ${session.inflight.size} requests in flight`,
-          data: { code: "PORTCULLIS_SESSION_BUSY" },
-        },
-      });
+      const message = `the session already has ${session.inflight.size} requests in flight`;
+      const error = {
+        code: GATEWAY_ERRORS.PORTCULLIS_SESSION_BUSY.jsonRpcCode,
+        message,
+        data: { code: "PORTCULLIS_SESSION_BUSY" },
+      };
+      channel.finish({ jsonrpc: "2.0", id: request.id, error });
       return;
     }
     const abort = new AbortController();

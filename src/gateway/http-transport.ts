@@ -150,11 +150,7 @@ export class UndiciHttpTransport implements Transport {
         if (event.event !== undefined && event.event !== "message") return;
         if (event.data.trim() === "") return;
         try {
-          const message = JSON.parse(event.data) as JSONRPCMessage;
-          // The SDK handles notifications a microtask later but responses at once, dropping the
-          // progress handler; a response that arrives with the last progress event would lose it.
-          if ("id" in message && !("method" in message)) setImmediate(() => this.onmessage?.(message));
-          else this.onmessage?.(message);
+          this.onmessage?.(JSON.parse(event.data) as JSONRPCMessage);
         } catch (e) {
           this.onerror?.(new Error(`invalid message on the upstream's event stream: ${(e as Error).message}`));
         }

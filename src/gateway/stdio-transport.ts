@@ -101,11 +101,10 @@ export class StdioUpstreamTransport implements Transport {
   private read(chunk: string): void {
     let text = this.pending + chunk;
     let newline = text.indexOf("\n");
-    let notified = false;
     while (newline >= 0) {
       const line = text.slice(0, newline).trim();
       text = text.slice(newline + 1);
-      if (line !== "") notified = this.deliver(line, notified);
+      if (line !== "") this.deliver(line);
       newline = text.indexOf("\n");
     }
     if (text.length > this.options.maxLineBytes) {
@@ -119,25 +118,19 @@ export class StdioUpstreamTransport implements Transport {
     this.pending = text;
   }
 
-  /** Hands one line on; returns whether a notification has been delivered in this chunk so far. */
-  private deliver(line: string, notified: boolean): boolean {
+  /** Parses one line and hands it on. */
+  private deliver(line: string): void {
     let message: unknown;
     try {
       message = JSON.parse(line);
     } catch {
       this.onerror?.(new Error(`the upstream wrote a line that is not JSON: ${line.slice(0, 200)}`));
-      return notified;
+      return;
     }
     if (typeof message !== "object" || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
       this.onerror?.(new Error(`the upstream wrote a line that is not a JSON-RPC message: ${line.slice(0, 200)}`));
-      return notified;
+      return;
     }
-    const rpc = message as JSONRPCMessage;
-    const isResponse = "id" in rpc && !("method" in rpc);
-    // The SDK handles notifications a microtask later but responses at once; a response right
-    // after a progress notification would otherwise drop it.
-    if (isResponse && notified) setImmediate(() => this.onmessage?.(rpc));
-    else this.onmessage?.(rpc);
-    return notified || !("id" in rpc);
+    this.onmessage?.(message as JSONRPCMessage);
   }
 }

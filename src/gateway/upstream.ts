@@ -89,6 +89,7 @@ export class UpstreamConnection {
     try {
       await this.client.connect(transport, { timeout: this.config.connect_timeout_ms });
       this.connected = true;
+      keepProgressBeforeResponses(transport);
     } catch (e) {
       this.closedByUs = true;
       await transport.close().catch(() => {});
@@ -105,11 +106,6 @@ export class UpstreamConnection {
   /** The upstream's capabilities from its initialize result. */
   get capabilities(): ServerCapabilities {
     return this.client.getServerCapabilities() ?? {};
-  }
-
-  /** True until the connection closes. */
-  get open(): boolean {
-    return !this.closed;
   }
 
   /** Forwards one request; resolves with the upstream's result as it sent it. */
@@ -173,6 +169,32 @@ export class UpstreamConnection {
       onStderrLine: (line) => this.handlers.onStderr?.(this, line),
     });
   }
+}
+
+/**
+ * The SDK's protocol layer handles a notification a microtask after it arrives but a response at
+ * once, and drops a request's progress handler with the response: a progress notification that
+ * arrives in the same turn as its response would be lost. Responses that follow a notification in
+ * the same event-loop turn are therefore handed on in the next turn, whatever the transport.
+ */
+function keepProgressBeforeResponses(transport: Transport): void {
+  const deliver = transport.onmessage;
+  if (!deliver) return;
+  let notifiedThisTurn = false;
+  transport.onmessage = (message, extra) => {
+    const isResponse = "id" in message && !("method" in message);
+    if (isResponse && notifiedThisTurn) {
+      setImmediate(() => deliver(message, extra));
+      return;
+    }
+    if (!("id" in message) && !notifiedThisTurn) {
+      notifiedThisTurn = true;
+      setImmediate(() => {
+        notifiedThisTurn = false;
+      });
+    }
+    deliver(message, extra);
+  };
 }
 
 /** A short description of an error for logs and client messages. */

@@ -81,11 +81,6 @@ export class UpstreamRegistry {
     return [...this.slots.keys()];
   }
 
-  /** The configuration of upstream `name`. */
-  config(name: string): UpstreamConfig | undefined {
-    return this.slots.get(name)?.config;
-  }
-
   /** The connection `owner` uses for upstream `name`, connecting it when needed. */
   connectionFor(name: string, owner: UpstreamOwner): Promise<UpstreamConnection> {
     const slot = this.slots.get(name);
@@ -99,17 +94,20 @@ export class UpstreamRegistry {
     // While backing off, refuse without caching the refusal: the next attempt after it must connect.
     const refusal = this.backoffRefusal(slot);
     if (refusal) return Promise.reject(refusal);
-    if (shared) {
-      const pending: Promise<UpstreamConnection> = this.open(slot, SHARED_CAPABILITIES, undefined, () => {
-        if (slot.shared === pending) slot.shared = undefined;
-      });
-      slot.shared = pending;
-      return pending;
-    }
+    if (shared) return this.openShared(slot);
     const pending: Promise<UpstreamConnection> = this.open(slot, owner.capabilities, owner.id, () => {
       if (owner.connections.get(name) === pending) owner.connections.delete(name);
     });
     owner.connections.set(name, pending);
+    return pending;
+  }
+
+  /** Connects the one connection of a shared upstream; it forgets itself when it closes or fails. */
+  private openShared(slot: Slot): Promise<UpstreamConnection> {
+    const pending: Promise<UpstreamConnection> = this.open(slot, SHARED_CAPABILITIES, undefined, () => {
+      if (slot.shared === pending) slot.shared = undefined;
+    });
+    slot.shared = pending;
     return pending;
   }
 
@@ -222,11 +220,7 @@ export class UpstreamRegistry {
       clearTimeout(slot.restartTimer);
       slot.restartTimer = setTimeout(() => {
         if (slot.shared || this.stopping) return;
-        const pending: Promise<UpstreamConnection> = this.open(slot, SHARED_CAPABILITIES, undefined, () => {
-          if (slot.shared === pending) slot.shared = undefined;
-        });
-        slot.shared = pending;
-        pending.catch(() => {});
+        this.openShared(slot).catch(() => {});
       }, delay + 5);
       slot.restartTimer.unref();
     }

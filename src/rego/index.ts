@@ -70,12 +70,10 @@ export interface Policy {
   prepare(query: string): PreparedQuery;
 }
 
-/** The package path of a module below `data` (`package a.b` -> ["a", "b"]); throws RegoError on bad syntax. */
-export function modulePackage(file: string, source: string): string[] {
-  return parseModule(file, source).package.path;
-}
-
-/** A module's package and the names of the rules it defines (first segment of each head, sorted, unique). */
+/**
+ * A module's package path below `data` (`package a.b` -> ["a", "b"]) and the names of the rules it
+ * defines (first segment of each head, sorted, unique); throws RegoError on bad syntax.
+ */
 export function moduleOutline(file: string, source: string): { package: string[]; rules: string[] } {
   const mod = parseModule(file, source);
   const rules = new Set<string>();
