@@ -40,8 +40,26 @@ export const GATEWAY_ERRORS = {
     httpStatus: 500,
     jsonRpcCode: JSONRPC.internal,
   },
+  PORTCULLIS_BUNDLE_SIGNATURE_INVALID: {
+    meaning:
+      "signature verification refused the policy bundle: no or several signatures, a bad signature, an unknown key, the wrong scope, or a file added, missing or altered",
+    httpStatus: 500,
+    jsonRpcCode: JSONRPC.internal,
+  },
   PORTCULLIS_POLICY_INVALID: {
     meaning: "the policy does not compile, or the entrypoint is not a valid path",
+    httpStatus: 500,
+    jsonRpcCode: JSONRPC.internal,
+  },
+  PORTCULLIS_BUNDLE_UNAVAILABLE: {
+    meaning:
+      "the bundle server could not be reached, timed out, answered with an error status or sent too much (the last good policy keeps serving)",
+    httpStatus: 503,
+    jsonRpcCode: JSONRPC.internal,
+  },
+  PORTCULLIS_RUNTIME_DATA_CONFLICT: {
+    meaning:
+      "data the gateway maintains (e.g. revocations) would overlap a path the policy bundle owns, or does not compile with it",
     httpStatus: 500,
     jsonRpcCode: JSONRPC.internal,
   },
@@ -54,6 +72,32 @@ export const GATEWAY_ERRORS = {
     meaning: "the policy denied the call",
     httpStatus: 403,
     jsonRpcCode: JSONRPC.denied,
+  },
+  PORTCULLIS_UNAUTHENTICATED: {
+    meaning:
+      "no valid bearer token: missing, malformed, expired, not for this resource, badly signed, or sent in the query string",
+    httpStatus: 401,
+    jsonRpcCode: JSONRPC.server,
+  },
+  PORTCULLIS_INSUFFICIENT_SCOPE: {
+    meaning: "the token lacks a scope this call needs (step-up: WWW-Authenticate names the scopes)",
+    httpStatus: 403,
+    jsonRpcCode: JSONRPC.denied,
+  },
+  PORTCULLIS_REVOKED: {
+    meaning: "the caller's subject or client was revoked by an administrator",
+    httpStatus: 403,
+    jsonRpcCode: JSONRPC.denied,
+  },
+  PORTCULLIS_SESSION_FORBIDDEN: {
+    meaning: "the session was started by another subject (sessions are bound to their creator)",
+    httpStatus: 403,
+    jsonRpcCode: JSONRPC.invalidRequest,
+  },
+  PORTCULLIS_AUTH_UNAVAILABLE: {
+    meaning: "the authorization server's keys or introspection endpoint cannot be reached (fail closed)",
+    httpStatus: 503,
+    jsonRpcCode: JSONRPC.unavailable,
   },
   PORTCULLIS_PARSE_ERROR: {
     meaning: "the request body is not valid JSON",

@@ -76,10 +76,12 @@ open_world_tool if annotation("openWorldHint", true) == true
 # group (data.groups), with the read-only profile, destructive tools, and blocks that follow
 # session labels.
 
-# The caller's groups that data.json defines (unknown group names are ignored). Anonymous callers
-# arrive with the groups the gateway configuration gives them.
+# The caller's teams: each group from the identity provider, renamed through data.sso_groups when
+# listed there (SSO group -> team), kept when data.groups defines it under its own name; unknown
+# names are ignored. Anonymous callers arrive with the groups the gateway configuration gives them.
 caller_groups contains name if {
-	some name in input.identity.groups
+	some group in input.identity.groups
+	name := object.get(data.sso_groups, group, group)
 	data.groups[name]
 }
 
@@ -116,6 +118,17 @@ effective_groups := destructive_granting_groups if {
 notes contains sprintf("%s %s granted to groups %v", [item_kind, item_key, sort(effective_groups)]) if {
 	access_phase
 	count(effective_groups) > 0
+}
+
+# Revoked callers (the gateway's admin endpoint or `portcullis revoke` keeps this list in
+# data.portcullis_revocations). The gateway refuses them before any policy runs; denying them here
+# too keeps the policy correct wherever else it is evaluated.
+deny contains sprintf("subject %q is revoked", [input.identity.subject]) if {
+	input.identity.subject in data.portcullis_revocations.subjects
+}
+
+deny contains sprintf("client %q is revoked", [input.identity.client_id]) if {
+	input.identity.client_id in data.portcullis_revocations.clients
 }
 
 deny contains sprintf("unknown server %q", [input.server]) if {

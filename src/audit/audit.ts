@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 import pino, { type Logger } from "pino";
 
-/** What happened to a request. */
-export type AuditOutcome = "allowed" | "denied" | "error";
+/** What happened to a request; `unauthenticated`: refused before any decision (no valid token). */
+export type AuditOutcome = "allowed" | "denied" | "error" | "unauthenticated";
 
 /** One audit record (serialised as one JSON line with `time` in ISO 8601). */
 export interface AuditRecord {
@@ -15,7 +15,15 @@ export interface AuditRecord {
   /** Error code (a PORTCULLIS_* code, or the upstream's JSON-RPC code) when the outcome is error. */
   error_type?: string;
   error_message?: string;
-  identity: { subject: string | null; anonymous: boolean; groups: string[]; client_id: string | null };
+  identity: {
+    subject: string | null;
+    anonymous: boolean;
+    groups: string[];
+    client_id: string | null;
+    issuer?: string;
+    /** Agents acting for the subject, current actor first (RFC 8693 `act`). */
+    delegation?: Array<{ sub: string; client_id?: string }>;
+  };
   session_id: string | null;
   server: string | null;
   /** Tool, prompt or resource the request names. */
@@ -35,6 +43,8 @@ export interface AuditRecord {
 /** Writes audit records; `close` flushes. */
 export interface AuditLog {
   write(record: AuditRecord): void;
+  /** Writes a non-request event (e.g. "shadow decision differs") with its fields. */
+  writeEvent(event: string, fields: Record<string, unknown>): void;
   /** Whether raw arguments go into records. */
   readonly includeArguments: boolean;
   close(): Promise<void>;
@@ -59,6 +69,9 @@ export function openAuditLog(path: string, options: { includeArguments: boolean 
     includeArguments: options.includeArguments,
     write(record) {
       logger.info(record);
+    },
+    writeEvent(event, fields) {
+      logger.info(fields, event);
     },
     close() {
       return new Promise((resolve) => {

@@ -11,7 +11,9 @@ import { Parser, type ReadEntry } from "tar";
 import { parse as parseYaml } from "yaml";
 import { GatewayError } from "../errors.js";
 import { type Json, moduleOutline, RegoError } from "../rego/index.js";
+import type { BundleVerification } from "./keys.js";
 import { isSchemaFile, validateData } from "./schemas.js";
+import { SIGNATURES_FILE, verifyBundleFiles } from "./signing.js";
 
 /** Bounds on what a bundle may contain. */
 export interface BundleLimits {
@@ -32,8 +34,10 @@ export interface Bundle {
   source: string;
   /** `.manifest` revision; without one, `sha256:` and the first 16 hex digits of the contents' digest. */
   revision: string;
-  /** Whether the bundle carries `.signatures.json` (not verified yet: see the gateway's warning). */
+  /** Whether the bundle carries `.signatures.json`. */
   signed: boolean;
+  /** Whether that signature was verified (only `loadBundleVerified` with keys verifies), by which key, with which scope. */
+  signature: BundleSignature;
   /** `.manifest` roots (default: the whole data tree). */
   roots: string[];
   /** Module sources by path inside the bundle. */
@@ -41,7 +45,52 @@ export interface Bundle {
   data: { [key: string]: Json };
 }
 
+/** A bundle's signature status: `verified` is true only when `loadBundleVerified` checked it with configured keys. */
+export interface BundleSignature {
+  verified: boolean;
+  keyId?: string;
+  /** The signature's scope claim ("" when none). */
+  scope?: string;
+}
+
+/** Options of `loadBundleVerified`. */
+export interface LoadOptions {
+  limits?: BundleLimits;
+  /** Keys to check `.signatures.json` with; without them a signed bundle loads as `signed: true, verified: false`. */
+  verification?: BundleVerification;
+  /** Sees every file the bundle holds (for `portcullis inspect`). */
+  onFile?: (name: string, content: Buffer) => void;
+}
+
 type JsonObject = { [key: string]: Json };
+
+/**
+ * Reads the bundle at `path` and, when `verification` is given, verifies its signature against the
+ * very bytes that are then parsed (no second read). With verification every regular file counts,
+ * including those the gateway ignores (as OPA: a file added to a signed bundle refuses it), except
+ * hidden ones. Rejects with GatewayError (PORTCULLIS_BUNDLE_INVALID or _SIGNATURE_INVALID).
+ */
+export async function loadBundleVerified(path: string, options: LoadOptions = {}): Promise<Bundle> {
+  const limits = options.limits ?? DEFAULT_BUNDLE_LIMITS;
+  const verification = options.verification;
+  const files = readBundleFiles(path, limits, verification !== undefined);
+  if (options.onFile) for (const [name, content] of files) options.onFile(name, content);
+  if (verification === undefined) return assemble(path, files);
+  const verified = await verifyBundleFiles(path, files, verification);
+  const bundle = assemble(path, files);
+  bundle.signature = { verified: true, keyId: verified.keyId, scope: verified.scope };
+  return bundle;
+}
+
+function readBundleFiles(path: string, limits: BundleLimits, everyFile: boolean): Map<string, Buffer> {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${path}: no such file or directory`);
+  }
+  return isDir ? readDirectory(path, limits, everyFile) : readTarball(path, limits, everyFile);
+}
 
 /** Reads the bundle at `path` (a directory, or a file ending in `.tar.gz`/`.tgz`). */
 export function loadBundle(
@@ -50,18 +99,13 @@ export function loadBundle(
   /** Sees every file the bundle holds (for `portcullis inspect`). */
   onFile?: (name: string, content: Buffer) => void,
 ): Bundle {
-  let isDir: boolean;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch {
-    throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${path}: no such file or directory`);
-  }
-  const files = isDir ? readDirectory(path, limits) : readTarball(path, limits);
+  const files = readBundleFiles(path, limits, false);
   if (onFile) for (const [name, content] of files) onFile(name, content);
   return assemble(path, files);
 }
 
-function readDirectory(root: string, limits: BundleLimits): Map<string, Buffer> {
+/** `everyFile`: also the regular files that are not bundle content (signature verification must see them). */
+function readDirectory(root: string, limits: BundleLimits, everyFile: boolean): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   let total = 0;
   const walk = (dir: string): void => {
@@ -80,7 +124,7 @@ function readDirectory(root: string, limits: BundleLimits): Map<string, Buffer> 
         continue;
       }
       const name = relative(root, full).split(sep).join("/");
-      if (!entry.isFile() || !isBundleFile(name)) continue;
+      if (!entry.isFile() || !(isBundleFile(name) || (everyFile && !entry.name.startsWith(".")))) continue;
       const size = statSync(full).size;
       total += size;
       checkLimits(full, files.size + 1, size, total, limits);
@@ -91,7 +135,7 @@ function readDirectory(root: string, limits: BundleLimits): Map<string, Buffer> 
   return files;
 }
 
-function readTarball(file: string, limits: BundleLimits): Map<string, Buffer> {
+function readTarball(file: string, limits: BundleLimits, everyFile: boolean): Map<string, Buffer> {
   const compressed = readFileSync(file);
   let tarball: Buffer;
   try {
@@ -118,10 +162,11 @@ function readTarball(file: string, limits: BundleLimits): Map<string, Buffer> {
       if (entry.type === "Directory") return entry.resume();
       if (entry.type !== "File" && entry.type !== "OldFile")
         return fail("only regular files are allowed (no links or devices)");
-      const name = posix.normalize(entry.path.replace(/^\.\//, ""));
+      // `opa build` writes entries as "/data.json": a leading "/" or "./" is relative to the bundle root.
+      const name = posix.normalize(entry.path.replace(/^(\.?\/)+/, ""));
       if (name.startsWith("/") || name === ".." || name.startsWith("../")) return fail("path escapes the bundle");
       if (
-        !isBundleFile(name) ||
+        !(isBundleFile(name) || everyFile) ||
         name.split("/").some((part) => part.startsWith(".") && part !== ".manifest" && part !== ".signatures.json")
       ) {
         return entry.resume();
@@ -178,18 +223,17 @@ function assemble(source: string, files: Map<string, Buffer>): Bundle {
   const bundle: Bundle = {
     source,
     revision: "",
-    signed: files.has(".signatures.json"),
+    signed: files.has(SIGNATURES_FILE),
+    signature: { verified: false },
     roots: [""],
     modules: {},
     data: {},
   };
   const schemaFiles = new Map<string, Buffer>();
   for (const [name, content] of files) {
+    // The signature is checked by loadBundleVerified; files other than bundle content were read only for it.
+    if (name === SIGNATURES_FILE || !isBundleFile(name)) continue;
     const text = content.toString("utf8");
-    if (name === ".signatures.json") {
-      // Signature verification is not implemented yet; the file is carried, not trusted.
-      continue;
-    }
     if (name === ".manifest") {
       readManifest(bundle, name, text);
     } else if (name.endsWith(".rego")) {
@@ -206,7 +250,10 @@ function assemble(source: string, files: Map<string, Buffer>): Bundle {
       );
     }
   }
-  if (bundle.revision === "") bundle.revision = contentRevision(files);
+  if (bundle.revision === "") {
+    // Files read only for signature verification must not change the revision.
+    bundle.revision = contentRevision(new Map([...files].filter(([name]) => isBundleFile(name))));
+  }
   checkRoots(bundle);
   validateData(source, bundle.data, schemaFiles);
   if (Object.keys(bundle.modules).length === 0) {
@@ -272,7 +319,7 @@ function mergeAt(target: JsonObject, path: string[], value: Json, where: string)
 }
 
 /** A revision for a bundle without a manifest: the digest of its file names and contents. */
-function contentRevision(files: Map<string, Buffer>): string {
+export function contentRevision(files: ReadonlyMap<string, Buffer>): string {
   const hash = createHash("sha256");
   for (const name of [...files.keys()].sort()) {
     hash.update(`${name}\0`);

@@ -7,6 +7,7 @@
 import { type Dirent, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { loadBundle } from "../bundle/load.js";
 import type { Json } from "../rego/index.js";
 
 /** A problem with a file on disk (missing, unreadable, not valid JSON/YAML, conflicting data). */
@@ -58,6 +59,21 @@ export function loadPaths(paths: string[], options: { dataFiles?: boolean } = {}
         if (withData) mergeAt(loaded.data, [], readDataFile(path), path);
       } else throw new LoadError(path, "unsupported file type (want .rego, .json, .yaml or .yml)");
     }
+  }
+  return loaded;
+}
+
+/**
+ * Loads every path as an OPA bundle (`opa test -b`): only data.json/data.yaml are data, schemas
+ * under schemas/ validate it and the manifest's roots apply, exactly as when the gateway serves it.
+ * Module names keep the path given, so two bundles' files never collide.
+ */
+export function loadBundlePaths(paths: string[]): Loaded {
+  const loaded: Loaded = { modules: {}, data: {} };
+  for (const path of paths) {
+    const bundle = loadBundle(path);
+    for (const [name, source] of Object.entries(bundle.modules)) loaded.modules[join(path, name)] = source;
+    mergeAt(loaded.data, [], bundle.data, path);
   }
   return loaded;
 }

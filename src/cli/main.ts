@@ -4,11 +4,15 @@
  * error lines and an exit code (1 for errors, 2 for a bad command line).
  */
 import { readFileSync } from "node:fs";
+import { BUILD_USAGE, runBuild } from "./commands/build.js";
 import { CHECK_USAGE, runCheck } from "./commands/check.js";
+import { DEV_IDP_USAGE, runDevIdp } from "./commands/dev-idp.js";
 import { EVAL_USAGE, runEval } from "./commands/eval.js";
 import { INSPECT_USAGE, runInspect } from "./commands/inspect.js";
+import { REVOKE_USAGE, runRevoke } from "./commands/revoke.js";
 import { runServe, SERVE_USAGE } from "./commands/serve.js";
 import { runStdio, STDIO_USAGE } from "./commands/stdio.js";
+import { runTest, TEST_USAGE } from "./commands/test.js";
 import { errorLines, type Io, processIo, UsageError } from "./io.js";
 
 const USAGE = `usage: portcullis <command> [options]
@@ -21,6 +25,10 @@ commands:
   eval    evaluate a Rego query (like \`opa eval\`)
   check   parse and compile Rego files (like \`opa check\`)
   inspect show what a policy bundle holds
+  revoke  revoke (or restore) a subject or OAuth client at a running gateway
+  build   check a bundle directory and write it as a (signed) OPA bundle .tar.gz
+  test    run Rego tests (like \`opa test\`)
+  dev-idp run a development OAuth/OpenID Connect provider with demo users
 
 options:
   -h, --help     show this help
@@ -39,6 +47,10 @@ const COMMANDS: Record<string, Command> = {
   eval: { run: runEval, usage: EVAL_USAGE },
   check: { run: runCheck, usage: CHECK_USAGE },
   inspect: { run: runInspect, usage: INSPECT_USAGE },
+  revoke: { run: (argv, io) => runRevoke(argv, io), usage: REVOKE_USAGE },
+  build: { run: runBuild, usage: BUILD_USAGE },
+  test: { run: runTest, usage: TEST_USAGE },
+  "dev-idp": { run: runDevIdp, usage: DEV_IDP_USAGE },
 };
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */

@@ -7,7 +7,10 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { GatewayError } from "../errors.js";
+import { resolveAuthPaths } from "./auth.js";
+import { isBundleUrl } from "./policy-source.js";
 import { type Config, configSchema, isHttpUpstream } from "./schema.js";
+import { resolveKeyFiles } from "./verification.js";
 
 /** Environment variables that override single keys, applied after the file is read. */
 export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string[] }> = [
@@ -85,10 +88,20 @@ function setPath(target: Record<string, unknown>, path: string[], value: string)
 
 function resolvePaths(config: Config, baseDir: string): Config {
   const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-  return {
+  // A bundle server URL is not a path.
+  const bundleAt = (p: string) => (isBundleUrl(p) ? p : at(p));
+  const resolved: Config = {
     ...config,
-    policy: { ...config.policy, bundle: at(config.policy.bundle) },
+    policy: {
+      ...config.policy,
+      bundle: bundleAt(config.policy.bundle),
+      ...(config.policy.shadow
+        ? { shadow: { ...config.policy.shadow, bundle: bundleAt(config.policy.shadow.bundle) } }
+        : {}),
+      ...(config.policy.verification ? { verification: resolveKeyFiles(config.policy.verification, at) } : {}),
+    },
     audit: { ...config.audit, path: config.audit.path === "-" ? "-" : at(config.audit.path) },
     upstreams: config.upstreams.map((u) => (isHttpUpstream(u) ? u : { ...u, cwd: at(u.cwd ?? ".") })),
   };
+  return resolveAuthPaths(resolved, baseDir);
 }

@@ -3,6 +3,9 @@
  * defaults and bounds are defined. Parsed once at the edge; the rest of the gateway trusts the type.
  */
 import { z } from "zod";
+import { adminSchema, authSchema, checkAuthRules, upstreamCredentialsSchema, upstreamIdentitySchema } from "./auth.js";
+import { policySourceKeys } from "./policy-source.js";
+import { verificationSchema } from "./verification.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -41,6 +44,10 @@ const httpUpstreamSchema = z
     headers: z.record(z.string(), z.string()).default({}),
     /** One upstream MCP session per client session (default), or one shared by all clients. */
     sessions: z.enum(["per-client", "shared"]).default("per-client"),
+    /** What the upstream learns of the caller (docs/auth.md): nothing, or a JWT the gateway mints. */
+    identity: upstreamIdentitySchema,
+    /** Static credentials read at start from the environment or a file. */
+    credentials: upstreamCredentialsSchema.optional(),
   })
   .strict();
 
@@ -107,6 +114,9 @@ export const configSchema = z
           .default("portcullis/decision"),
         /** A decision that takes longer is an error, hence a deny. */
         timeout_ms: durationMs(1, 60_000).default(100),
+        ...policySourceKeys,
+        /** Bundle signature verification (OPA's keys + signing). See src/config/verification.ts. */
+        verification: verificationSchema.optional(),
       })
       .strict(),
     upstreams: z.array(upstreamSchema).min(1, "at least one upstream is needed"),
@@ -115,6 +125,9 @@ export const configSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.:/-]{1,8}$/, "must be 1-8 characters from letters, digits and _ . : / -")
       .default("__"),
+    /** OAuth 2.1 resource server settings, or `none` (loopback only). See src/config/auth.ts. */
+    auth: authSchema,
+    admin: adminSchema,
     /** Who anonymous callers are until authentication is configured. */
     anonymous: z
       .object({
@@ -164,6 +177,7 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    checkAuthRules(config, ctx);
     const seen = new Set<string>();
     config.upstreams.forEach((u, i) => {
       if (seen.has(u.name)) {

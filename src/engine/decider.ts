@@ -17,6 +17,8 @@ export interface Decision {
   labels: string[];
   /** The policy revision that made the decision. */
   revision: string;
+  /** Scopes the call needs (`required_scopes`): a deny naming scopes the token lacks is a step-up (HTTP 403). */
+  requiredScopes?: string[];
   /** Set when the policy failed or returned no usable decision (the decision is then a deny). */
   error?: string;
   durationMs: number;
@@ -86,7 +88,7 @@ export class Decider {
         durationMs,
       };
     }
-    return {
+    const decision: Decision = {
       id,
       allow: value.allow === true,
       reasons: stringList(value.reasons),
@@ -94,6 +96,8 @@ export class Decider {
       revision: this.revision,
       durationMs,
     };
+    if (value.required_scopes !== undefined) decision.requiredScopes = stringList(value.required_scopes);
+    return decision;
   }
 }
 

@@ -21,6 +21,7 @@ import { type Catalog, routeResource } from "./catalog.js";
 import { auditIdentity, buildInput, type CallContext, type InputTarget } from "./input.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ClientSession } from "./session.js";
+import type { ShadowItem } from "./shadow.js";
 import type { UpstreamConnection } from "./upstream.js";
 
 /** What the dispatcher needs from the gateway. */
@@ -28,7 +29,10 @@ export interface DispatchHost {
   readonly config: Config;
   readonly metrics: GatewayMetrics;
   readonly audit: AuditLog;
+  /** The policy serving now; each call takes one snapshot and decides with it throughout. */
   decider(): Decider;
+  /** Receives every enforced decision for shadow comparison (off the request path). */
+  shadow?(item: ShadowItem): void;
   catalogFor(session: ClientSession): Promise<Catalog>;
   connectionFor(server: string, session: ClientSession): Promise<UpstreamConnection>;
   upstreamNames(): string[];
@@ -77,14 +81,20 @@ export class Dispatcher {
     };
     let response: JSONRPCMessage;
     try {
-      const result = await this.route(session, request, context, signal, record);
+      // One Decider for the whole call: a reload mid-call does not mix revisions.
+      const result = await this.route(session, request, context, signal, record, this.host.decider());
       response = { jsonrpc: "2.0", id: request.id, result };
     } catch (e) {
       // After a cancellation the SDK rejects with a timeout-coded error; the audit should say why.
       const error = signal.aborted
         ? new GatewayError("PORTCULLIS_CANCELLED", "the request was cancelled by the client")
         : classify(e);
-      if (error.code === "PORTCULLIS_DENIED" || error.code === "PORTCULLIS_POLICY_ERROR") record.outcome = "denied";
+      if (
+        error.code === "PORTCULLIS_DENIED" ||
+        error.code === "PORTCULLIS_POLICY_ERROR" ||
+        error.code === "PORTCULLIS_INSUFFICIENT_SCOPE"
+      )
+        record.outcome = "denied";
       else {
         record.outcome = "error";
         record.error_type = error.code === "PORTCULLIS_UPSTREAM_ERROR" ? `upstream:${error.rpcCode}` : error.code;
@@ -114,11 +124,12 @@ export class Dispatcher {
     context: CallContext,
     signal: AbortSignal,
     record: AuditRecord,
+    decider: Decider,
   ): Promise<Result> {
     const method = request.method;
     const params = (request.params ?? {}) as Record<string, unknown>;
     if (method === "ping") return {};
-    if (LIST_METHODS[method]) return this.list(session, method, context);
+    if (LIST_METHODS[method]) return this.list(session, method, context, decider);
     if (method === "logging/setLevel") return this.setLogLevel(session, params);
     const catalog = await this.host.catalogFor(session);
     const route = this.resolve(method, params, catalog);
@@ -128,7 +139,7 @@ export class Dispatcher {
       record.arguments_digest = argumentsDigest(route.target.arguments);
       if (this.host.audit.includeArguments) record.arguments = route.target.arguments;
     }
-    return this.forward(session, request, route, context, signal, record);
+    return this.forward(session, request, route, context, signal, record, decider);
   }
 
   /** Finds the upstream for a routed method and the names it knows the target by. */
@@ -221,10 +232,12 @@ export class Dispatcher {
     context: CallContext,
     signal: AbortSignal,
     record: AuditRecord,
+    decider: Decider,
   ): Promise<Result> {
-    const decision = this.decide("request", request.method, route.server, route.target, context, session);
+    const decision = this.decide(decider, "request", request.method, route.server, route.target, context, session);
     record.decision_id = decision.id;
     record.policy_revision = decision.revision;
+    if (!decision.allow && decision.requiredScopes !== undefined) stepUp(decision, context, record);
     this.enforce(decision, record);
 
     const connection = await this.host.connectionFor(route.server, session);
@@ -245,7 +258,7 @@ export class Dispatcher {
     } catch (e) {
       // The policy sees upstream errors too (to label the session); the client gets the error either way.
       if (route.decideResponse && e instanceof McpError && e.code !== -32001) {
-        const after = this.decide("response", request.method, route.server, route.target, context, session, {
+        const after = this.decide(decider, "response", request.method, route.server, route.target, context, session, {
           error: { code: e.code, message: upstreamMessage(e) },
         });
         record.response_decision_id = after.id;
@@ -264,7 +277,9 @@ export class Dispatcher {
     if (request.method === "resources/unsubscribe") session.subscriptions.delete(String(route.params.uri));
     if (!route.decideResponse) return result;
 
-    const after = this.decide("response", request.method, route.server, route.target, context, session, { result });
+    const after = this.decide(decider, "response", request.method, route.server, route.target, context, session, {
+      result,
+    });
     record.response_decision_id = after.id;
     this.enforce(after, record);
     return result;
@@ -272,6 +287,7 @@ export class Dispatcher {
 
   /** Evaluates the policy and records the decision in the metrics; labels go to the session. */
   private decide(
+    decider: Decider,
     phase: "request" | "response" | "list",
     method: string,
     server: string | null,
@@ -281,7 +297,17 @@ export class Dispatcher {
     outcome?: { result?: unknown; error?: { code: number; message: string } },
   ): Decision {
     const input = buildInput(phase, method, server, target, context, session, outcome);
-    const decision = this.host.decider().decide(input);
+    const decision = decider.decide(input);
+    this.host.shadow?.({
+      phase,
+      method,
+      server,
+      target: targetLabel(target),
+      sessionId: session.id,
+      traceId: context.traceId,
+      input,
+      decision,
+    });
     this.host.metrics.decisionSeconds.observe({ phase }, decision.durationMs / 1000);
     this.host.metrics.decisions.inc({ phase, outcome: decision.error ? "error" : decision.allow ? "allow" : "deny" });
     if (phase !== "list") for (const label of decision.labels) session.labels.add(label);
@@ -301,10 +327,10 @@ export class Dispatcher {
   }
 
   /** A merged list, holding only what the policy lets this caller use. */
-  private async list(session: ClientSession, method: string, context: CallContext): Promise<Result> {
+  private async list(session: ClientSession, method: string, context: CallContext, decider: Decider): Promise<Result> {
     const catalog = await this.host.catalogFor(session);
     const allowed = (callMethod: string, server: string, target: InputTarget) =>
-      this.decide("list", callMethod, server, target, context, session).allow;
+      this.decide(decider, "list", callMethod, server, target, context, session).allow;
     switch (method) {
       case "tools/list": {
         const tools = [];
@@ -360,6 +386,33 @@ export class Dispatcher {
     );
     return {};
   }
+}
+
+/**
+ * A deny that names `required_scopes` the caller's token lacks asks the client to step up: HTTP 403
+ * with `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` (set by the HTTP front end
+ * from `data.required_scopes`). A deny whose scopes the token already has stays a plain deny.
+ */
+function stepUp(decision: Decision, context: CallContext, record: AuditRecord): void {
+  const required = decision.requiredScopes ?? [];
+  const missing = required.filter((s) => !context.identity.scopes.includes(s));
+  if (missing.length === 0) return;
+  record.reasons = decision.reasons;
+  if (decision.labels.length > 0) record.labels = [...(record.labels ?? []), ...decision.labels];
+  const shown = decision.reasons.length > 0 ? decision.reasons.join("; ") : `needs scope(s) ${missing.join(" ")}`;
+  throw new GatewayError("PORTCULLIS_INSUFFICIENT_SCOPE", `Insufficient scope: ${shown}`, {
+    data: {
+      code: "PORTCULLIS_INSUFFICIENT_SCOPE",
+      decision_id: decision.id,
+      reasons: decision.reasons,
+      required_scopes: required,
+    },
+  });
+}
+
+/** What a decision was about, for shadow records: tool/prompt name or resource URI. */
+function targetLabel(target: InputTarget): string | undefined {
+  return target.tool?.qualified_name ?? target.prompt?.qualified_name ?? target.resource?.uri;
 }
 
 /** The upstream's own error message, without the prefix the SDK's McpError adds to it. */

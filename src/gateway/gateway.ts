@@ -18,32 +18,40 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/audit.js";
-import type { Config } from "../config/schema.js";
-import type { Decider } from "../engine/decider.js";
+import { type Config, type HttpUpstreamConfig, isHttpUpstream } from "../config/schema.js";
+import type { PolicyStatus, PolicyStore } from "../engine/policy-store.js";
 import { GATEWAY_ERRORS, GatewayError } from "../errors.js";
 import { buildCatalog, type Catalog } from "./catalog.js";
 import { Dispatcher } from "./dispatch.js";
-import { auditIdentity, type CallContext } from "./input.js";
+import { auditIdentity, type CallContext, type Identity } from "./input.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { ClientSession, type ResponseChannel } from "./session.js";
+import type { ShadowEvaluator, ShadowItem } from "./shadow.js";
 import type { UpstreamConnection } from "./upstream.js";
 import { type UpstreamHealth, UpstreamRegistry } from "./upstreams.js";
 
 /** What the gateway is built from. */
 export interface GatewayOptions {
   config: Config;
-  decider: Decider;
+  /** The enforced policy; reloads swap what it serves. */
+  policy: PolicyStore;
+  /** Compares every decision with a candidate policy, when shadow mode is on. */
+  shadow?: ShadowEvaluator;
+  /** Stops what keeps the policies current (watchers, pollers); called at shutdown. */
+  closePolicy?: () => Promise<void>;
   audit: AuditLog;
   metrics: GatewayMetrics;
   logger: Logger;
   version: string;
+  /** Mints the identity headers of an upstream configured with `identity: { mint }` (auth configured). */
+  mintUpstreamHeaders?: (upstream: HttpUpstreamConfig, identity: Identity) => Promise<Record<string, string>>;
 }
 
 /** `/health/ready`'s document. */
 export interface Readiness {
   ready: boolean;
   status: "ok" | "degraded" | "unavailable";
-  policy: { loaded: boolean; revision: string; entrypoint: string };
+  policy: PolicyStatus & { shadow?: PolicyStatus };
   upstreams: UpstreamHealth[];
   sessions: number;
 }
@@ -61,7 +69,9 @@ export class Gateway {
   readonly audit: AuditLog;
   readonly logger: Logger;
   readonly sessions = new Map<string, ClientSession>();
-  private current: Decider;
+  readonly policy: PolicyStore;
+  readonly shadow: ShadowEvaluator | undefined;
+  private readonly closePolicy: (() => Promise<void>) | undefined;
   private readonly registry: UpstreamRegistry;
   private readonly dispatcher: Dispatcher;
   private readonly version: string;
@@ -78,7 +88,9 @@ export class Gateway {
     this.metrics = options.metrics;
     this.audit = options.audit;
     this.logger = options.logger;
-    this.current = options.decider;
+    this.policy = options.policy;
+    this.shadow = options.shadow;
+    this.closePolicy = options.closePolicy;
     this.version = options.version;
     this.registry = new UpstreamRegistry(
       options.config.upstreams,
@@ -87,6 +99,7 @@ export class Gateway {
         onRequest: (c, r, signal) => this.fromUpstreamRequest(c, r, signal),
         onClose: (c) => this.upstreamChanged(c),
         onStderr: (c, line) => this.logger.debug({ upstream: c.config.name, stderr: line }, "upstream stderr"),
+        upstreamHeaders: (c) => this.identityHeaders(c, options.mintUpstreamHeaders),
       },
       this.logger,
       this.version,
@@ -99,7 +112,8 @@ export class Gateway {
       config: this.config,
       metrics: this.metrics,
       audit: this.audit,
-      decider: () => this.current,
+      decider: () => this.policy.decider(),
+      ...(options.shadow ? { shadow: (item: ShadowItem) => options.shadow?.submit(item) } : {}),
       catalogFor: (s) => this.catalogFor(s),
       connectionFor: (server, s) => this.registry.connectionFor(server, s),
       upstreamNames: () => this.registry.names,
@@ -240,7 +254,7 @@ export class Gateway {
     return {
       ready: status !== "unavailable",
       status,
-      policy: { loaded: true, revision: this.current.revision, entrypoint: this.current.entrypoint },
+      policy: { ...this.policy.status(), ...(this.shadow ? { shadow: this.shadow.store.status() } : {}) },
       upstreams,
       sessions: this.sessions.size,
     };
@@ -262,6 +276,25 @@ export class Gateway {
     }
     await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id, "shutdown")));
     await this.registry.close();
+    await this.closePolicy?.();
+    await this.shadow?.idle();
+  }
+
+  /** For an upstream that receives a minted identity: the headers of its owner session's caller. */
+  private identityHeaders(
+    connection: UpstreamConnection,
+    mint: GatewayOptions["mintUpstreamHeaders"],
+  ): (() => Promise<Record<string, string>>) | undefined {
+    const upstream = connection.config;
+    if (mint === undefined || !isHttpUpstream(upstream) || upstream.identity === "none") return undefined;
+    return async () => {
+      const owner = connection.ownerSessionId;
+      const identity = owner === undefined ? undefined : this.sessions.get(owner)?.identity;
+      if (identity === undefined || identity.anonymous) {
+        throw new GatewayError("PORTCULLIS_UNAUTHENTICATED", "no authenticated caller to mint an upstream token for");
+      }
+      return mint(upstream, identity);
+    };
   }
 
   private async catalogFor(session: ClientSession): Promise<Catalog> {

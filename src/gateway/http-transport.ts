@@ -13,6 +13,8 @@ import { Agent, type Dispatcher, request } from "undici";
 export interface HttpTransportOptions {
   /** Static headers (upstream credentials from the configuration). */
   headers: Record<string, string>;
+  /** Headers computed per HTTP request (a minted identity token); absent for most upstreams. */
+  dynamicHeaders?: () => Promise<Record<string, string>>;
   /** Shared connection pool of the upstream. */
   dispatcher: Dispatcher;
   /** Largest response body accepted (bytes). */
@@ -49,6 +51,7 @@ export class UndiciHttpTransport implements Transport {
     if (this.closed) throw new Error("transport closed");
     const headers = this.headers("application/json, text/event-stream");
     headers["content-type"] = "application/json";
+    if (this.options.dynamicHeaders) Object.assign(headers, await this.options.dynamicHeaders());
     // The trace context travels in _meta (as for stdio upstreams); HTTP servers also get the header.
     const traceparent =
       "params" in message ? (message.params?._meta as { traceparent?: unknown } | undefined)?.traceparent : undefined;
@@ -103,9 +106,17 @@ export class UndiciHttpTransport implements Transport {
     for (const stream of this.streams) stream.abort();
     if (this.sessionId !== undefined) {
       // Best effort: the upstream frees the session now instead of when it times out.
+      const headers = this.headers(undefined);
+      if (this.options.dynamicHeaders) {
+        try {
+          Object.assign(headers, await this.options.dynamicHeaders());
+        } catch {
+          // No identity any more (the session is gone): the DELETE goes without one.
+        }
+      }
       await request(this.url, {
         method: "DELETE",
-        headers: this.headers(undefined),
+        headers,
         dispatcher: this.options.dispatcher,
         headersTimeout: 2000,
         bodyTimeout: 2000,
@@ -127,19 +138,24 @@ export class UndiciHttpTransport implements Transport {
   /** Opens the GET stream on which the upstream sends what is unrelated to a request; optional. */
   private openEventStream(): void {
     const abort = new AbortController();
-    void request(this.url, {
-      method: "GET",
-      headers: this.headers("text/event-stream"),
-      dispatcher: this.options.dispatcher,
-      signal: abort.signal,
-      bodyTimeout: 0,
-    }).then(
-      (response) => {
-        if (response.statusCode !== 200) return response.body.dump();
-        return this.readEvents(response.body, abort);
-      },
-      () => {},
-    );
+    const dynamic = this.options.dynamicHeaders?.() ?? Promise.resolve({});
+    void dynamic
+      .then((extra) =>
+        request(this.url, {
+          method: "GET",
+          headers: { ...this.headers("text/event-stream"), ...extra },
+          dispatcher: this.options.dispatcher,
+          signal: abort.signal,
+          bodyTimeout: 0,
+        }),
+      )
+      .then(
+        (response) => {
+          if (response.statusCode !== 200) return response.body.dump();
+          return this.readEvents(response.body, abort);
+        },
+        () => {},
+      );
   }
 
   private async readEvents(body: Readable, abort: AbortController): Promise<void> {

@@ -3,9 +3,11 @@
  * identity and trace context it is built from.
  */
 import { randomUUID } from "node:crypto";
+import type { AuditRecord } from "../audit/audit.js";
+import type { DelegationStep } from "../auth/identity.js";
 import type { Json } from "../rego/index.js";
 
-/** Who is calling. Anonymous until authentication is configured. */
+/** Who is calling: from the bearer token when `auth` is configured, else anonymous. */
 export interface Identity {
   subject: string | null;
   anonymous: boolean;
@@ -14,6 +16,12 @@ export interface Identity {
   scopes: string[];
   email: string | null;
   name: string | null;
+  /** The token's issuer (null when anonymous). */
+  issuer: string | null;
+  /** Agents acting for the subject (RFC 8693 `act`), current actor first; [] when none. */
+  delegation: DelegationStep[];
+  /** When the token expires, seconds since the epoch (null when anonymous). */
+  expires_at: number | null;
 }
 
 /** The identity of callers while no authentication is configured. */
@@ -26,22 +34,23 @@ export function anonymousIdentity(anonymous: { subject: string | null; groups: s
     scopes: [],
     email: null,
     name: null,
+    issuer: null,
+    delegation: [],
+    expires_at: null,
   };
 }
 
-/** The part of an identity an audit record carries. */
-export function auditIdentity(identity: Identity): {
-  subject: string | null;
-  anonymous: boolean;
-  groups: string[];
-  client_id: string | null;
-} {
-  return {
+/** The part of an identity an audit record carries (issuer and delegation only when there are any). */
+export function auditIdentity(identity: Identity): AuditRecord["identity"] {
+  const audited: AuditRecord["identity"] = {
     subject: identity.subject,
     anonymous: identity.anonymous,
     groups: identity.groups,
     client_id: identity.client_id,
   };
+  if (identity.issuer !== null) audited.issuer = identity.issuer;
+  if (identity.delegation.length > 0) audited.delegation = identity.delegation;
+  return audited;
 }
 
 /** Per-request context: the caller and the W3C trace. */

@@ -55,6 +55,36 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly policyReloads = new Counter({
+    name: "portcullis_policy_reloads_total",
+    help: "Policy reloads by policy (active, shadow) and outcome (success, failure, unchanged)",
+    labelNames: ["policy", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly policyRevision = new Gauge({
+    name: "portcullis_policy_revision_info",
+    help: "1 for the revision each policy (active, shadow) is serving",
+    labelNames: ["policy", "revision"] as const,
+    registers: [this.registry],
+  });
+  readonly policyLastReload = new Gauge({
+    name: "portcullis_policy_last_successful_reload_timestamp_seconds",
+    help: "When each policy (active, shadow) last swapped in a new compiled bundle",
+    labelNames: ["policy"] as const,
+    registers: [this.registry],
+  });
+  readonly shadowDifferences = new Counter({
+    name: "portcullis_shadow_differences_total",
+    help: "Decisions where the shadow policy's allow or reasons differ from the enforced one, by phase",
+    labelNames: ["phase"] as const,
+    registers: [this.registry],
+  });
+  readonly shadowSkipped = new Counter({
+    name: "portcullis_shadow_skipped_total",
+    help: "Decisions not evaluated by the shadow policy because its queue was full",
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "portcullis_" });
   }

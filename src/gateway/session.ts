@@ -13,6 +13,7 @@ import type {
 } from "@modelcontextprotocol/sdk/types.js";
 import { GatewayError } from "../errors.js";
 import type { Catalog } from "./catalog.js";
+import type { Identity } from "./input.js";
 import type { UpstreamConnection } from "./upstream.js";
 import type { UpstreamOwner } from "./upstreams.js";
 
@@ -58,6 +59,8 @@ export class ClientSession implements UpstreamOwner {
   /** The aggregated lists of this session's upstreams, rebuilt when one changes. */
   catalog: Promise<Catalog> | undefined;
   standalone: MessageSink | undefined;
+  /** The caller's identity as of its latest request (tokens minted for upstreams carry it). */
+  identity: Identity | undefined;
   /** Resource URIs the client subscribed to, with the upstream serving each. */
   readonly subscriptions = new Map<string, string>();
   private readonly pendingToClient = new Map<string, PendingClientRequest>();

@@ -31,6 +31,8 @@ export interface UpstreamHandlers {
   onClose(connection: UpstreamConnection, unexpected: boolean): void;
   /** A line the upstream process wrote to stderr. */
   onStderr?(connection: UpstreamConnection, line: string): void;
+  /** Per-request headers of an HTTP upstream (a minted identity token), or undefined when it needs none. */
+  upstreamHeaders?(connection: UpstreamConnection): (() => Promise<Record<string, string>>) | undefined;
 }
 
 /** Options of one forwarded request. */
@@ -156,6 +158,7 @@ export class UpstreamConnection {
       if (!this.pool) throw new Error("an HTTP upstream needs a connection pool");
       return new UndiciHttpTransport(new URL(config.url), {
         headers: config.headers,
+        dynamicHeaders: this.handlers.upstreamHeaders?.(this),
         dispatcher: this.pool,
         maxResponseBytes: config.max_response_bytes,
       });

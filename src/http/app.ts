@@ -6,11 +6,15 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { GatewayError, toGatewayError } from "../errors.js";
 import type { Gateway } from "../gateway/gateway.js";
 import { anonymousIdentity } from "../gateway/input.js";
+import { registerAdminRoutes } from "./admin-routes.js";
+import { anonymousAuth, BearerAuth } from "./auth.js";
 import { registerMcpRoutes, sendError } from "./mcp-routes.js";
 import { OriginPolicy } from "./origin.js";
+import type { GatewaySecurity } from "./security.js";
+import { registerWellKnownRoutes } from "./well-known.js";
 
-/** Builds the fastify app for `gateway` (not listening yet). */
-export function buildApp(gateway: Gateway, listenHost: string): FastifyInstance {
+/** Builds the fastify app for `gateway` (not listening yet); without `security`, callers are anonymous. */
+export function buildApp(gateway: Gateway, listenHost: string, security?: GatewaySecurity): FastifyInstance {
   const config = gateway.config;
   const app = Fastify({
     bodyLimit: config.limits.max_body_bytes,
@@ -35,7 +39,17 @@ export function buildApp(gateway: Gateway, listenHost: string): FastifyInstance 
     reply.code(404).send({ error: "not found", endpoints: ["/mcp", "/health/live", "/health/ready", "/metrics"] }),
   );
 
-  registerMcpRoutes(app, gateway, origins, () => anonymous);
+  const authenticator = security?.authenticator;
+  registerMcpRoutes(
+    app,
+    gateway,
+    origins,
+    authenticator === undefined ? anonymousAuth(anonymous) : new BearerAuth(gateway, authenticator),
+  );
+  if (security !== undefined) {
+    registerAdminRoutes(app, gateway, origins, security);
+    if (config.auth !== "none") registerWellKnownRoutes(app, config.auth, security);
+  }
 
   app.get("/health/live", async () => ({ status: "ok" }));
   app.get("/health/ready", async (_request, reply) => {

@@ -24,6 +24,10 @@ export class PostResponseChannel implements ResponseChannel {
     private readonly res: ServerResponse,
     private readonly headers: Record<string, string>,
     onClientGone: () => void,
+    /** A non-200 status and headers for some responses (step-up's 403), when not streaming yet. */
+    private readonly answerAs?: (
+      message: JSONRPCMessage,
+    ) => { status: number; headers: Record<string, string> } | undefined,
   ) {
     res.on("close", () => {
       if (!this.done) {
@@ -56,10 +60,12 @@ export class PostResponseChannel implements ResponseChannel {
       return;
     }
     const body = JSON.stringify(message);
-    this.res.writeHead(200, {
+    const special = this.answerAs?.(message);
+    this.res.writeHead(special?.status ?? 200, {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(body),
       ...this.headers,
+      ...special?.headers,
     });
     this.res.end(body);
   }

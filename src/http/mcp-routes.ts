@@ -14,23 +14,27 @@ import { GatewayError, type GatewayErrorCode } from "../errors.js";
 import type { Gateway } from "../gateway/gateway.js";
 import { type CallContext, type Identity, traceFrom } from "../gateway/input.js";
 import type { ClientSession } from "../gateway/session.js";
+import type { RequestAuth } from "./auth.js";
 import { EventStreamSink, PostResponseChannel } from "./channels.js";
 import type { OriginPolicy } from "./origin.js";
 
 const SESSION_HEADER = "mcp-session-id";
 const VERSION_HEADER = "mcp-protocol-version";
 
-/** Registers the `/mcp` routes. */
+/** Registers the `/mcp` routes; `auth` says who calls (every request authenticates on its own). */
 export function registerMcpRoutes(
   app: FastifyInstance,
   gateway: Gateway,
   origins: OriginPolicy,
-  identity: () => Identity,
+  auth: RequestAuth,
 ): void {
-  const context = (request: FastifyRequest): CallContext => {
+  const context = (request: FastifyRequest, identity: Identity): CallContext => {
     const header = request.headers.traceparent;
-    return { identity: identity(), ...traceFrom(typeof header === "string" ? header : undefined) };
+    return { identity, ...traceFrom(typeof header === "string" ? header : undefined) };
   };
+  /** The caller, or undefined when the request was refused (answered already). */
+  const caller = (request: FastifyRequest, reply: FastifyReply) => auth.authenticate(request, reply);
+  const stepUp = auth.stepUp?.bind(auth);
 
   app.post("/mcp", async (request, reply) => {
     const refused = precheck(request, gateway, origins, "post");
@@ -43,6 +47,9 @@ export function registerMcpRoutes(
     if (problem !== undefined) return sendError(reply, new GatewayError("PORTCULLIS_INVALID_REQUEST", problem));
     const msg = message as JSONRPCMessage;
     const sessionId = header(request, SESSION_HEADER);
+    let identity = caller(request, reply);
+    if (identity instanceof Promise) identity = await identity;
+    if (identity === undefined) return reply;
 
     if ("method" in msg && msg.method === "initialize" && "id" in msg) {
       if (sessionId !== undefined) {
@@ -51,7 +58,8 @@ export function registerMcpRoutes(
           new GatewayError("PORTCULLIS_INVALID_REQUEST", "initialize must not carry an Mcp-Session-Id"),
         );
       }
-      const { session, result } = gateway.initialize(msg as JSONRPCRequest, context(request));
+      const { session, result } = gateway.initialize(msg as JSONRPCRequest, context(request, identity));
+      auth.bind?.(session, identity);
       reply.header(SESSION_HEADER, session.id);
       return reply.code(200).type("application/json").send({ jsonrpc: "2.0", id: msg.id, result });
     }
@@ -59,17 +67,23 @@ export function registerMcpRoutes(
     const found = lookupSession(gateway, sessionId);
     if (found instanceof GatewayError) return sendError(reply, found, msg);
     const session = found;
+    if (auth.checkSession?.(session, identity, request, reply)) return reply;
     if ("method" in msg && "id" in msg) {
       const request_ = msg as JSONRPCRequest;
       reply.hijack();
-      const channel = new PostResponseChannel(reply.raw, {}, () => {
-        gateway.handleClientMessage(session, {
-          jsonrpc: "2.0",
-          method: "notifications/cancelled",
-          params: { requestId: request_.id, reason: "client disconnected" },
-        });
-      });
-      await gateway.handleRequest(session, request_, channel, context(request));
+      const channel = new PostResponseChannel(
+        reply.raw,
+        {},
+        () => {
+          gateway.handleClientMessage(session, {
+            jsonrpc: "2.0",
+            method: "notifications/cancelled",
+            params: { requestId: request_.id, reason: "client disconnected" },
+          });
+        },
+        stepUp,
+      );
+      await gateway.handleRequest(session, request_, channel, context(request, identity));
       return reply;
     }
     gateway.handleClientMessage(session, msg);
@@ -79,9 +93,13 @@ export function registerMcpRoutes(
   app.get("/mcp", async (request, reply) => {
     const refused = precheck(request, gateway, origins, "get");
     if (refused) return sendError(reply, refused);
+    let identity = caller(request, reply);
+    if (identity instanceof Promise) identity = await identity;
+    if (identity === undefined) return reply;
     const found = lookupSession(gateway, header(request, SESSION_HEADER));
     if (found instanceof GatewayError) return sendError(reply, found);
     const session = found;
+    if (auth.checkSession?.(session, identity, request, reply)) return reply;
     if (session.standalone && !session.standalone.closed) {
       return sendError(
         reply,
@@ -99,8 +117,12 @@ export function registerMcpRoutes(
   app.delete("/mcp", async (request, reply) => {
     const refused = precheck(request, gateway, origins, "delete");
     if (refused) return sendError(reply, refused);
+    let identity = caller(request, reply);
+    if (identity instanceof Promise) identity = await identity;
+    if (identity === undefined) return reply;
     const found = lookupSession(gateway, header(request, SESSION_HEADER));
     if (found instanceof GatewayError) return sendError(reply, found);
+    if (auth.checkSession?.(found, identity, request, reply)) return reply;
     if (found.standalone instanceof EventStreamSink) found.standalone.end();
     await gateway.closeSession(found.id, "deleted by the client");
     return reply.code(200).send();

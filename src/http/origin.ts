@@ -3,13 +3,11 @@
  * (or a configured host) and whose Origin, when a browser sends one, is local or configured.
  */
 
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+import { isLoopback } from "../config/loopback.js";
 
-/** True when `host` (a listen address) is a loopback address. */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, "");
-  return bare === "localhost" || bare === "::1" || /^127\.\d+\.\d+\.\d+$/.test(bare);
-}
+export { isLoopback };
+
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
 /** Checks Host and Origin headers; returns why a request is refused, or undefined to accept it. */
 export class OriginPolicy {

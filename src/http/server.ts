@@ -6,14 +6,19 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import pino, { type Logger } from "pino";
 import { openAuditLog } from "../audit/audit.js";
-import { loadBundle } from "../bundle/load.js";
+import { withUpstreamCredentials } from "../auth/credentials.js";
+import type { RevocationSnapshot } from "../auth/revocations.js";
+import { verificationFromConfig } from "../bundle/keys.js";
+import { type Bundle, loadBundleVerified } from "../bundle/load.js";
 import type { Config } from "../config/schema.js";
-import { Decider } from "../engine/decider.js";
 import { GatewayError } from "../errors.js";
 import { Gateway } from "../gateway/gateway.js";
 import { GatewayMetrics } from "../gateway/metrics.js";
+import { type ManagedPolicy, openPolicy } from "../gateway/policy-source.js";
+import { ShadowEvaluator } from "../gateway/shadow.js";
 import { buildApp } from "./app.js";
 import { isLoopback } from "./origin.js";
+import { announceSecurity, createSecurity, type GatewaySecurity, mintUpstreamHeaders } from "./security.js";
 
 /** A gateway listening on HTTP. */
 export interface RunningGateway {
@@ -44,27 +49,85 @@ export function createLogger(level: Config["log"]["level"]): Logger {
   );
 }
 
-/** Builds the gateway's parts from `config` (compiles the policy; throws GatewayError on problems). */
-export function createGateway(config: Config, logger: Logger): Gateway {
-  const bundle = loadBundle(config.policy.bundle);
-  const decider = new Decider(bundle, { entrypoint: config.policy.entrypoint, timeoutMs: config.policy.timeout_ms });
+/**
+ * Builds the gateway's parts from `config`: loads and compiles the policy (and the shadow policy),
+ * starts watching or polling them for reloads; throws GatewayError on problems.
+ */
+export async function createGateway(config: Config, logger: Logger, security?: GatewaySecurity): Promise<Gateway> {
+  // Static upstream credentials are read once, here, into the upstreams' headers.
+  config = { ...config, upstreams: withUpstreamCredentials(config.upstreams) };
+  const metrics = new GatewayMetrics();
+  const policyConfig = config.policy;
+  // Keys are imported once: a bad key stops start-up instead of failing every reload.
+  const verification = verificationFromConfig(policyConfig.verification);
+  const read = async (path: string): Promise<Bundle> => {
+    const bundle = await loadBundleVerified(path, verification ? { verification } : {});
+    if (bundle.signed && !bundle.signature.verified) {
+      logger.warn(
+        { bundle: path, revision: bundle.revision },
+        "the bundle carries .signatures.json but policy.verification is not configured: it was NOT verified",
+      );
+    }
+    return bundle;
+  };
+  const active = await openPolicy({
+    read,
+    role: "active",
+    bundle: policyConfig.bundle,
+    entrypoint: policyConfig.entrypoint,
+    config: policyConfig,
+    metrics,
+    logger,
+  });
+  let shadowPolicy: ManagedPolicy | undefined;
+  try {
+    if (policyConfig.shadow) {
+      shadowPolicy = await openPolicy({
+        read,
+        role: "shadow",
+        bundle: policyConfig.shadow.bundle,
+        entrypoint: policyConfig.shadow.entrypoint ?? policyConfig.entrypoint,
+        config: policyConfig,
+        metrics,
+        logger,
+      });
+    }
+  } catch (e) {
+    await active.close();
+    throw e;
+  }
+  const status = active.store.status();
   logger.info(
     {
-      bundle: config.policy.bundle,
-      revision: bundle.revision,
-      modules: Object.keys(bundle.modules).length,
-      entrypoint: decider.entrypoint,
+      bundle: status.source,
+      revision: status.revision,
+      entrypoint: status.entrypoint,
+      shadow: shadowPolicy?.store.source,
     },
     "policy loaded",
   );
-  if (bundle.signed) {
-    logger.warn(
-      { bundle: config.policy.bundle },
-      "the bundle carries .signatures.json, but signature verification is not implemented yet: it was NOT verified",
-    );
-  }
   const audit = openAuditLog(config.audit.path, { includeArguments: config.audit.include_arguments });
-  return new Gateway({ config, decider, audit, metrics: new GatewayMetrics(), logger, version: packageVersion() });
+  const shadow = shadowPolicy
+    ? new ShadowEvaluator(
+        shadowPolicy.store,
+        (difference) => audit.writeEvent("shadow decision differs", { ...difference }),
+        metrics,
+        logger,
+      )
+    : undefined;
+  return new Gateway({
+    config,
+    policy: active.store,
+    ...(shadow ? { shadow } : {}),
+    closePolicy: async () => {
+      await Promise.all([active.close(), shadowPolicy?.close()]);
+    },
+    audit,
+    metrics,
+    logger,
+    version: packageVersion(),
+    ...(security === undefined ? {} : { mintUpstreamHeaders: mintUpstreamHeaders(security) }),
+  });
 }
 
 /** Starts the gateway described by `config` and listens. */
@@ -75,11 +138,14 @@ export async function startGateway(
   const colon = config.listen.lastIndexOf(":");
   const host = config.listen.slice(0, colon).replace(/^\[|\]$/g, "") || "127.0.0.1";
   const port = Number(config.listen.slice(colon + 1));
-  const gateway = createGateway(config, logger);
+  const security = await createSecurity(config);
+  const gateway = await createGateway(config, logger, security);
+  await wireRevocations(gateway, security, logger);
+  announceSecurity(config, security, logger);
   if (!isLoopback(host)) {
-    logger.warn({ host }, "listening beyond loopback: put TLS and authentication in front of this gateway");
+    logger.warn({ host }, "listening beyond loopback: put TLS in front of this gateway");
   }
-  const app = buildApp(gateway, host);
+  const app = buildApp(gateway, host, security);
   try {
     await app.listen({ host, port });
   } catch (e) {
@@ -121,4 +187,24 @@ export async function startGateway(
       return closing;
     },
   };
+}
+
+/** Where revoked subjects and clients appear in policy data, for policies that deny them too. */
+export const REVOCATIONS_DATA_ROOT = "portcullis_revocations";
+
+/**
+ * Mirrors the revocation list into policy data at `data.portcullis_revocations` ({subjects,
+ * clients}); the authenticator already refuses revoked callers, this lets policies see them.
+ */
+async function wireRevocations(gateway: Gateway, security: GatewaySecurity, logger: Logger): Promise<void> {
+  const publish = async (list: RevocationSnapshot): Promise<void> => {
+    try {
+      await gateway.policy.setRuntimeData(REVOCATIONS_DATA_ROOT, { subjects: list.subjects, clients: list.clients });
+    } catch (e) {
+      logger.error({ error: (e as Error).message }, "the revocation list could not be put into policy data");
+    }
+  };
+  security.revocations.onChange(publish);
+  // An empty list needs no recompile at start: policies see `data.portcullis_revocations` undefined.
+  if (!security.revocations.empty) await publish(security.revocations.snapshot());
 }

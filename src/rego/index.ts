@@ -7,11 +7,13 @@
 import type { Module } from "./ast.js";
 import { BUILTINS, FORBIDDEN, SPECIALS } from "./builtins/index.js";
 import { type CompiledPolicy, type CompiledQuery, compileModules, compileQuery } from "./compiler/index.js";
+import { instrumentPolicy, type TraceEvent } from "./compiler/instrument.js";
 import { type Location, RegoError } from "./errors.js";
 import { runQuery, type Solution } from "./eval/query.js";
 import { parseModule, parseQuery, parseTerm } from "./parser.js";
 import { fromJson, fromJsonLazy, type Json, RegoObject, RegoSet, toJson, type Value } from "./value.js";
 
+export type { TraceEvent } from "./compiler/instrument.js";
 export type { Location, RegoErrorCode, RegoErrorInfo } from "./errors.js";
 export { REGO_ERRORS } from "./errors.js";
 export type { Json, Value } from "./value.js";
@@ -22,6 +24,12 @@ export interface CompileOptions {
   modules: Record<string, string>;
   /** Base documents under `data`. */
   data?: Json;
+  /**
+   * Compile a probe before every expression and at every rule exit, reported to
+   * `QueryOptions.trace` (coverage and test traces for `portcullis test`). Evaluation gets much
+   * slower: never for serving decisions. Without it a policy has no tracing cost at all.
+   */
+  instrument?: boolean;
 }
 
 export interface QueryOptions {
@@ -37,6 +45,8 @@ export interface QueryOptions {
   print?: (line: string) => void;
   /** Fixed `time.now_ns` value (default: the clock at the start of the query). */
   nowNs?: number;
+  /** Receives the trace events of a policy compiled with `instrument: true` (ignored otherwise). */
+  trace?: (event: TraceEvent) => void;
 }
 
 /** One expression's value in an `eval` result, as `opa eval` reports it. */
@@ -101,6 +111,7 @@ export function compile(options: CompileOptions): Policy {
     throw new RegoError(first.code, first.message, first.location, errors);
   }
   const compiled = guardDepth(() => compileModules(modules, BUILTINS, SPECIALS, FORBIDDEN));
+  if (options.instrument === true) instrumentPolicy(compiled);
   const baseData = options.data === undefined ? new RegoObject() : fromJson(options.data);
   return new CompiledRegoPolicy(compiled, baseData);
 }
@@ -180,6 +191,7 @@ class Prepared implements PreparedQuery {
       capture,
       // A Rego value (from parseValue) may hold exact integers; JSON input can't.
       inputHasBigIntegers: o.input instanceof RegoObject || o.input instanceof RegoSet || typeof o.input === "bigint",
+      trace: o.trace === undefined ? undefined : probeListener(this.compiled, o.trace),
     });
   }
 
@@ -214,6 +226,16 @@ class Prepared implements PreparedQuery {
       return { expressions, bindings };
     });
   }
+}
+
+/** Maps probe numbers to the events of an instrumented policy; undefined for other policies. */
+function probeListener(
+  compiled: CompiledPolicy,
+  trace: (event: TraceEvent) => void,
+): ((probe: number) => void) | undefined {
+  const probes = compiled.probes;
+  if (probes === undefined) return undefined;
+  return (probe) => trace(probes[probe] as TraceEvent);
 }
 
 const perfOriginMs = performance.now();

@@ -187,7 +187,7 @@ describe("portcullis inspect", () => {
     assert.deepEqual(inspection.roots, [""]);
     assert.deepEqual(
       inspection.files.map((f) => f.name),
-      ["data.json", "policy.rego", "schemas/groups.json"],
+      ["data.json", "policy.rego", "schemas/groups.json", "schemas/sso_groups.json"],
     );
     assert.equal(inspection.packages[0]?.package, "data.portcullis");
     assert.ok(inspection.packages[0]?.rules.includes("decision"));

@@ -118,7 +118,13 @@ describe("policies/example", () => {
   it("has cases for every phase, group and rule family", () => {
     const phases = new Set(caseFile.cases.map((c) => c.phase ?? "request"));
     assert.deepEqual([...phases].sort(), ["list", "request", "response"]);
-    const groups = new Set(caseFile.cases.flatMap((c) => caseFile.identities[c.as ?? "anonymous"]?.groups as string[]));
+    // SSO group names count as the team they map to (data.sso_groups).
+    const teams = (data as { sso_groups: Record<string, string> }).sso_groups;
+    const groups = new Set(
+      caseFile.cases.flatMap((c) =>
+        ((caseFile.identities[c.as ?? "anonymous"]?.groups ?? []) as string[]).map((g) => teams[g] ?? g),
+      ),
+    );
     for (const group of Object.keys((data as { groups: object }).groups)) assert.ok(groups.has(group), group);
     const reasons = caseFile.cases.flatMap((c) => c.expect.reasons).join("\n");
     for (const family of ["unknown server", "read-only", "destructive", "looks like", "the limit is", "labelled"]) {

@@ -189,6 +189,18 @@ describe("errors", () => {
     assert.ok(Date.now() - started < 5000);
   });
 
+  it("meets the deadline in `some x in xs` loops that end a body", () => {
+    const p = compile({
+      modules: { "a.rego": "package x\n\nr := numbers.range(1, 3000)\n\np := [1 | some i in r; some j in r]\n" },
+    });
+    const started = Date.now();
+    assert.throws(
+      () => p.query("data.x.p = v", { timeoutMs: 20 }),
+      (e: unknown) => e instanceof RegoError && e.code === "eval_cancel_error",
+    );
+    assert.ok(Date.now() - started < 1000);
+  });
+
   it("refuses deeply nested input with an error, not a crash", () => {
     const deep = `package x\n\np := ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`;
     assert.equal(compileError({ "a.rego": deep }).code, "rego_parse_error");

@@ -42,7 +42,7 @@ export async function runStdio(argv: string[], io: Io): Promise<number> {
     );
   }
   const logger = createLogger(config.log.level);
-  const gateway = createGateway(config, logger);
+  const gateway = await createGateway(config, logger);
   const identity = anonymousIdentity(config.anonymous);
   const frontend = new StdioFrontend(gateway, identity, (message) => process.stdout.write(serializeMessage(message)));
   logger.info({ upstreams: config.upstreams.map((u) => u.name) }, "gateway serving stdio");

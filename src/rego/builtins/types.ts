@@ -73,6 +73,8 @@ export interface BuiltinContext {
   readonly cache: Map<string, unknown>;
   /** Writes a `print` line. */
   print(line: string): void;
+  /** Receives the probes of an instrumented policy (see compiler/instrument.ts); absent otherwise. */
+  readonly trace?: ((probe: number) => void) | undefined;
 }
 
 /** One builtin function. `impl` returns `undefined` when the call is undefined (no error). */

@@ -6,6 +6,7 @@ import type { Expr, Module, Rule, Term } from "../ast.js";
 import type { BuiltinDecl } from "../builtins/types.js";
 import { RegoError } from "../errors.js";
 import { markBodyGround, markRuleGround } from "./ground.js";
+import type { TraceEvent } from "./instrument.js";
 import type { CExpr, CRule, RuleKind, RuleNode } from "./ir.js";
 import { type LowerEnv, Lowerer } from "./lower.js";
 import { attachMetadata, packageAnnotations } from "./metadata.js";
@@ -25,6 +26,8 @@ export interface CompiledPolicy {
   ruleSetCount: number;
   env: LowerEnv;
   modules: Module[];
+  /** Set on policies compiled with probes (see instrument.ts): what each probe number reports. */
+  probes?: TraceEvent[];
 }
 
 /** A compiled query. */

@@ -190,13 +190,23 @@ function someIn(ctx: EvalContext, e: CExpr & { kind: "somein" }, slots: Slots, k
   if (domain === undefined) return false;
   const keyPattern = e.key as SimplePattern | undefined;
   const valuePattern = e.value as SimplePattern;
+  // Each member counts as a step: a loop that ends a body never reaches another tick, and nested
+  // loops over attacker-sized input must still meet the deadline.
   if (Array.isArray(domain)) {
-    for (let i = 0; i < domain.length; i++)
+    for (let i = 0; i < domain.length; i++) {
+      tick(ctx);
       if (member(keyPattern, valuePattern, i, domain[i] as Value, slots, k)) return true;
+    }
   } else if (domain instanceof RegoObject) {
-    for (const [key, val] of domain) if (member(keyPattern, valuePattern, key, val, slots, k)) return true;
+    for (const [key, val] of domain) {
+      tick(ctx);
+      if (member(keyPattern, valuePattern, key, val, slots, k)) return true;
+    }
   } else if (domain instanceof RegoSet) {
-    for (const x of domain) if (member(keyPattern, valuePattern, x, x, slots, k)) return true;
+    for (const x of domain) {
+      tick(ctx);
+      if (member(keyPattern, valuePattern, x, x, slots, k)) return true;
+    }
   }
   return false;
 }

@@ -131,6 +131,13 @@ function callSpecial(ctx: EvalContext, name: string, args: Value[], loc: Locatio
       return k(ctx.ruleStack[ctx.ruleStack.length - 1]?.metadataRule ?? new RegoObject());
     case "rego.metadata.chain":
       return k(ctx.ruleStack[ctx.ruleStack.length - 1]?.metadataChain ?? []);
+    // Probes of an instrumented policy (compiler/instrument.ts): report, then pass.
+    case "$probe":
+      ctx.builtin.trace?.(args[0] as number);
+      return k(true);
+    case "$probe_value":
+      ctx.builtin.trace?.(args[0] as number);
+      return k(args[1] as Value);
     default:
       throw new RegoError("eval_internal_error", `unknown special builtin ${name}`, loc);
   }

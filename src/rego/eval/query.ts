@@ -24,6 +24,8 @@ export interface RunOptions {
   capture: boolean;
   /** Bigints may occur in the input (a Rego value from parseValue). */
   inputHasBigIntegers: boolean;
+  /** Receives probe numbers (instrumented policies only). */
+  trace?: ((probe: number) => void) | undefined;
 }
 
 /** One solution: the slots and, per top-level expression, its value. */
@@ -42,6 +44,7 @@ class QueryBuiltinContext implements BuiltinContext {
   constructor(
     readonly nowNs: number,
     readonly print: (line: string) => void,
+    readonly trace: ((probe: number) => void) | undefined,
   ) {}
 
   get cache(): Map<string, unknown> {
@@ -61,7 +64,7 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
     dataOverrides: undefined,
     strict: opts.strict,
     exactIntegers: policy.bigIntegers || q.bigIntegers || opts.inputHasBigIntegers,
-    builtin: new QueryBuiltinContext(opts.nowNs, opts.print),
+    builtin: new QueryBuiltinContext(opts.nowNs, opts.print, opts.trace),
     limits: { deadline: opts.startedMs + opts.timeoutMs, steps: 0 },
     ruleStack: [],
     trackRules: policy.ruleMetadata || q.ruleMetadata,
