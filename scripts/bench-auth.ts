@@ -21,7 +21,7 @@ import { exportJWK, SignJWT } from "jose";
 import { stringify } from "yaml";
 import { awaitReady, killAllChildrenNow, spawnChild, stopAllChildren } from "./bench-gateway/children.js";
 import { type LoadResult, type McpSession, PROTOCOL_VERSION, runLoad, toolCallBody } from "./bench-gateway/load.js";
-import { type Environment, findRepoRoot, startEchoServer } from "./bench-gateway/peers.js";
+import { type Environment, findRepoRoot, gatewayListeningUrl, startEchoServer } from "./bench-gateway/peers.js";
 
 const USAGE = `usage: node --import tsx scripts/bench-auth.ts [options]
 
@@ -99,15 +99,7 @@ async function startGateway(
     command: first === "node" ? env.node : first,
     args: [...rest, "serve", "--config", configPath],
     cwd: env.repoRoot,
-    readyWhen: (line) => {
-      if (!line.includes("gateway listening")) return undefined;
-      try {
-        const record = JSON.parse(line) as { msg?: unknown; url?: unknown };
-        return record.msg === "gateway listening" && typeof record.url === "string" ? record.url : undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    readyWhen: gatewayListeningUrl,
   });
   return awaitReady(child, ready, 30_000);
 }

@@ -28,6 +28,17 @@ export interface Environment {
 
 const START_TIMEOUT_MS = 30_000;
 
+/** The MCP URL in Portcullis's "gateway listening" log line, or undefined for any other line. */
+export function gatewayListeningUrl(line: string): string | undefined {
+  if (!line.includes("gateway listening")) return undefined;
+  try {
+    const record = JSON.parse(line) as { msg?: unknown; url?: unknown };
+    return record.msg === "gateway listening" && typeof record.url === "string" ? record.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The repository root: the nearest folder above `from` with a package.json. */
 export function findRepoRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
@@ -146,15 +157,7 @@ export async function startPortcullis(env: Environment, options: PortcullisOptio
     command,
     args,
     cwd: env.repoRoot,
-    readyWhen: (line) => {
-      if (!line.includes("gateway listening")) return undefined;
-      try {
-        const record = JSON.parse(line) as { msg?: unknown; url?: unknown };
-        return record.msg === "gateway listening" && typeof record.url === "string" ? record.url : undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    readyWhen: gatewayListeningUrl,
   });
   const url = await awaitReady(child, ready, START_TIMEOUT_MS);
   return { child, url, commandLine: [command, ...args].join(" ") };

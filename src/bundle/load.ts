@@ -40,6 +40,8 @@ export interface Bundle {
   signature: BundleSignature;
   /** `.manifest` roots (default: the whole data tree). */
   roots: string[];
+  /** `.manifest` metadata, as given (default: empty). */
+  metadata: { [key: string]: Json };
   /** Module sources by path inside the bundle. */
   modules: Record<string, string>;
   data: { [key: string]: Json };
@@ -226,6 +228,7 @@ function assemble(source: string, files: Map<string, Buffer>): Bundle {
     signed: files.has(SIGNATURES_FILE),
     signature: { verified: false },
     roots: [""],
+    metadata: {},
     modules: {},
     data: {},
   };
@@ -272,7 +275,13 @@ function readManifest(bundle: Bundle, name: string, text: string): void {
   if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) {
     throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${bundle.source}: ${name}: must be a JSON object`);
   }
-  const { revision, roots } = manifest as { revision?: unknown; roots?: unknown };
+  const { revision, roots, metadata } = manifest as { revision?: unknown; roots?: unknown; metadata?: unknown };
+  checkRegoVersions(bundle.source, name, manifest as Record<string, unknown>);
+  if (metadata !== undefined) {
+    if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata))
+      throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${bundle.source}: ${name}: metadata must be an object`);
+    bundle.metadata = metadata as { [key: string]: Json };
+  }
   if (revision !== undefined) {
     if (typeof revision !== "string")
       throw new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${bundle.source}: ${name}: revision must be a string`);
@@ -284,6 +293,24 @@ function readManifest(bundle: Bundle, name: string, text: string): void {
     }
     bundle.roots = roots;
   }
+}
+
+/**
+ * OPA's `rego_version` (0 or 1) and `file_rego_versions` (glob -> version). The engine parses Rego v1
+ * only: a bundle that declares v0 for itself or any file is refused rather than misread.
+ */
+function checkRegoVersions(source: string, name: string, manifest: Record<string, unknown>): void {
+  const refuse = (message: string) => new GatewayError("PORTCULLIS_BUNDLE_INVALID", `${source}: ${name}: ${message}`);
+  const check = (value: unknown, where: string) => {
+    if (value !== 0 && value !== 1) throw refuse(`${where} must be 0 or 1`);
+    if (value === 0) throw refuse(`${where} is 0: Rego v0 is not supported, this engine reads Rego v1 only`);
+  };
+  if (manifest.rego_version !== undefined) check(manifest.rego_version, "rego_version");
+  const perFile = manifest.file_rego_versions;
+  if (perFile === undefined) return;
+  if (typeof perFile !== "object" || perFile === null || Array.isArray(perFile))
+    throw refuse("file_rego_versions must be an object of path globs to versions");
+  for (const [glob, version] of Object.entries(perFile)) check(version, `file_rego_versions["${glob}"]`);
 }
 
 function parseData(where: string, name: string, text: string): Json {

@@ -4,25 +4,17 @@
  */
 import { randomUUID } from "node:crypto";
 import type { AuditRecord } from "../audit/audit.js";
-import type { DelegationStep } from "../auth/identity.js";
+import type { AuthenticatedIdentity } from "../auth/identity.js";
 import type { Json } from "../rego/index.js";
 
-/** Who is calling: from the bearer token when `auth` is configured, else anonymous. */
-export interface Identity {
+/**
+ * Who is calling: from the bearer token when `auth` is configured (src/auth/identity.ts), else
+ * anonymous, with the same fields (issuer null, delegation [], expires_at null).
+ */
+export type Identity = Omit<AuthenticatedIdentity, "subject" | "anonymous"> & {
   subject: string | null;
   anonymous: boolean;
-  groups: string[];
-  client_id: string | null;
-  scopes: string[];
-  email: string | null;
-  name: string | null;
-  /** The token's issuer (null when anonymous). */
-  issuer: string | null;
-  /** Agents acting for the subject (RFC 8693 `act`), current actor first; [] when none. */
-  delegation: DelegationStep[];
-  /** When the token expires, seconds since the epoch (null when anonymous). */
-  expires_at: number | null;
-}
+};
 
 /** The identity of callers while no authentication is configured. */
 export function anonymousIdentity(anonymous: { subject: string | null; groups: string[] }): Identity {

@@ -231,6 +231,27 @@ describe("loadBundle", () => {
       bundleError(() => loadBundle(bundleDir({ "p.rego": POLICY, ".manifest": "revision: x" }))),
       /\.manifest: not valid JSON/,
     );
+    assert.match(
+      bundleError(() => loadBundle(bundleDir({ "p.rego": POLICY, ".manifest": '{"rego_version": 0}' }))),
+      /\.manifest: rego_version is 0: Rego v0 is not supported/,
+    );
+    assert.match(
+      bundleError(() =>
+        loadBundle(bundleDir({ "p.rego": POLICY, ".manifest": '{"file_rego_versions": {"legacy/*.rego": 0}}' })),
+      ),
+      /file_rego_versions\["legacy\/\*\.rego"\] is 0/,
+    );
+    assert.match(
+      bundleError(() => loadBundle(bundleDir({ "p.rego": POLICY, ".manifest": '{"metadata": [1]}' }))),
+      /\.manifest: metadata must be an object/,
+    );
+  });
+
+  it("keeps the manifest's metadata and accepts rego_version 1", () => {
+    const manifest = JSON.stringify({ revision: "r1", rego_version: 1, metadata: { team: "security", ticket: 42 } });
+    const bundle = loadBundle(bundleDir({ "p.rego": POLICY, ".manifest": manifest }));
+    assert.deepEqual(bundle.metadata, { team: "security", ticket: 42 });
+    assert.equal(bundle.revision, "r1");
   });
 
   it("enforces the manifest's roots on packages and data, and refuses overlapping roots", () => {

@@ -20,6 +20,7 @@ function bundle(revision: string, extra: Partial<Pick<Bundle, "roots" | "modules
     signed: false,
     signature: { verified: false },
     roots: [""],
+    metadata: {},
     modules: {
       "policy.rego": `package portcullis
 

@@ -30,6 +30,7 @@ interface Inspection {
   source: string;
   revision: string;
   roots: string[];
+  metadata: Record<string, unknown>;
   signatures: string;
   signature: { status: "none" | "unverified" | "verified"; key_id?: string; scope?: string };
   files: Array<{ name: string; bytes: number; sha256: string }>;
@@ -72,6 +73,7 @@ export async function runInspect(argv: string[], io: Io): Promise<number> {
     source: path,
     revision: bundle.revision,
     roots: bundle.roots,
+    metadata: bundle.metadata,
     signatures:
       signature.status === "none"
         ? "none"
@@ -102,6 +104,7 @@ export async function runInspect(argv: string[], io: Io): Promise<number> {
     `bundle:     ${inspection.source}`,
     `revision:   ${inspection.revision}`,
     `roots:      ${inspection.roots.map((r) => (r === "" ? "(everything)" : r)).join(", ")}`,
+    ...(Object.keys(inspection.metadata).length === 0 ? [] : [`metadata:   ${JSON.stringify(inspection.metadata)}`]),
     `signatures: ${inspection.signatures}`,
     `data:       ${inspection.data_keys.length === 0 ? "(none)" : inspection.data_keys.map((k) => `data.${k}`).join(", ")}`,
     "",
