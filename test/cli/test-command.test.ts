@@ -177,6 +177,25 @@ describe("portcullis test --coverage", () => {
   });
 });
 
+describe("portcullis test --bundle", () => {
+  it("loads paths as the gateway loads bundles: schemas are not data, roots and schemas apply", () => {
+    const asBundle = portcullisTest(["--bundle", "policies/example", "policies/tests/example"]);
+    assert.equal(asBundle.stderr, "");
+    assert.equal(asBundle.code, 0);
+    assert.match(asBundle.stdout, /^PASS: (\d+)\/\1\n$/);
+    // OPA's directory loading reads every .json file as data: the two schema files collide.
+    const asFiles = portcullisTest(["policies/example", "policies/tests/example"]);
+    assert.equal(asFiles.code, 1);
+    assert.match(asFiles.stderr, /schemas\/\w+\.json: data conflict at data\.schemas/);
+  });
+
+  it("refuses a bundle the gateway would refuse, naming the file", () => {
+    const run = portcullisTest(["--bundle", "test/cli/fixtures/opa-test/pass/data.json"]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^PORTCULLIS_BUNDLE_INVALID: test\/cli\/fixtures\/opa-test\/pass\/data\.json: /);
+  });
+});
+
 describe("the test runner library", () => {
   it("runs tests from sources, with a filter, and reports the failing expression when tracing", () => {
     const run = runTests({
