@@ -103,8 +103,16 @@ export class RegoSet {
   add(v: Value): boolean {
     const k = keyOf(v);
     this.items ??= new Map();
-    if (this.items.has(k)) return false;
-    this.items.set(k, v);
+    const items = this.items;
+    if (typeof v === "string") {
+      // One lookup: a string equal to a member is the same value, so overwriting it changes nothing.
+      const before = items.size;
+      items.set(k, v);
+      if (items.size === before) return false;
+    } else {
+      if (items.has(k)) return false;
+      items.set(k, v);
+    }
     this.sortedCache = undefined;
     return true;
   }

@@ -54,6 +54,13 @@ function product(ns: number[]): number {
 }
 
 function extreme(args: Value[], pick: (c: number) => boolean): Value | undefined {
+  const v = args[0] as Value;
+  if (v instanceof RegoSet) {
+    // Members are distinct, so the extreme is one whatever the order: no need to sort them.
+    let best: Value | undefined;
+    for (const x of v) if (best === undefined || pick(compare(x, best))) best = x;
+    return best;
+  }
   const items = setOrArray(args, "set, array");
   if (items.length === 0) return undefined;
   let best = items[0] as Value;

@@ -169,7 +169,16 @@ function fastMatcher(pattern: string, delimiters: number[]): GlobMatcher | undef
     const prefix = pattern.slice(0, -1);
     if (META.test(prefix)) return undefined;
     const delims = delimiters.map((d) => String.fromCodePoint(d));
-    return (s) => s.startsWith(prefix) && !delims.some((d) => s.includes(d, prefix.length));
+    const from = prefix.length;
+    if (delims.length === 1) {
+      const d = delims[0] as string;
+      return (s) => s.startsWith(prefix) && !s.includes(d, from);
+    }
+    return (s) => {
+      if (!s.startsWith(prefix)) return false;
+      for (const d of delims) if (s.includes(d, from)) return false;
+      return true;
+    };
   }
   return undefined;
 }
@@ -185,11 +194,20 @@ const NO_DELIMITERS: Delimiters = { codePoints: [], namespace: "glob.match:" };
 /** Converted operands by array: a policy's delimiters are usually one constant array. */
 const delimitersByArray = new WeakMap<Value[], Delimiters>();
 
+/** The array converted last: a loop of glob.match calls passes the same one every time. */
+let lastArray: Value[] | undefined;
+let lastDelimiters: Delimiters = NO_DELIMITERS;
+
 /** The delimiters operand (see delimitersOperand), converted once per array. */
 function delimitersOf(v: Value): Delimiters {
   if (v === null) return NO_DELIMITERS;
+  if (v === lastArray) return lastDelimiters;
   const hit = Array.isArray(v) ? delimitersByArray.get(v) : undefined;
-  if (hit) return hit;
+  if (hit) {
+    lastArray = v as Value[];
+    lastDelimiters = hit;
+    return hit;
+  }
   const codePoints = delimitersOperand(v);
   const namespace =
     codePoints.length === 1 && codePoints[0] === DOT ? "glob.match" : `glob.match:${codePoints.join(",")}`;

@@ -65,8 +65,26 @@ const families: readonly (readonly BuiltinDecl[])[] = [
   regoAstBuiltins,
 ];
 
+/**
+ * A declaration with every field present, in one order: the evaluator reads `kind`, `impl` and
+ * `exactIntegers` of whichever builtin a call names, and declarations written as literals with
+ * different optional fields would make those reads megamorphic.
+ */
+function uniform(d: BuiltinDecl): BuiltinDecl {
+  return {
+    name: d.name,
+    args: d.args,
+    result: d.result,
+    doc: d.doc,
+    kind: d.kind ?? "function",
+    exactIntegers: d.exactIntegers ?? false,
+    nondeterministic: d.nondeterministic ?? false,
+    impl: d.impl,
+  };
+}
+
 /** Every builtin by name. */
-export const BUILTINS: ReadonlyMap<string, BuiltinDecl> = new Map(families.flat().map((d) => [d.name, d]));
+export const BUILTINS: ReadonlyMap<string, BuiltinDecl> = new Map(families.flat().map((d) => [d.name, uniform(d)]));
 
 /** Builtins implemented by the evaluator itself (they need evaluation state), with arity (-1: variadic). */
 export const SPECIALS: ReadonlyMap<string, number> = new Map([

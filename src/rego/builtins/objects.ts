@@ -161,6 +161,9 @@ export const objectBuiltins: BuiltinDecl[] = [
     impl: (args) => {
       const a = argObject(args, 1);
       const b = argObject(args, 2);
+      // An empty side adds nothing (a frequent case: defaults of `{}`).
+      if (b.size === 0) return a;
+      if (a.size === 0) return b;
       return equals(a, b) ? a : mergeObjects(a, b);
     },
   },

@@ -33,10 +33,17 @@ export class BoundedCache {
   private readonly spaces = new Map<string, Map<string, unknown>>();
   private readonly order: [Map<string, unknown>, string][] = [];
   private oldest = 0;
+  /** The namespace looked up last and its map: a loop calling one builtin asks for it repeatedly. */
+  private lastNamespace: string | undefined;
+  private lastSpace: Map<string, unknown> | undefined;
   constructor(private readonly limit: number) {}
 
   get(namespace: string, key: string): unknown {
-    return this.spaces.get(namespace)?.get(key);
+    if (namespace !== this.lastNamespace) {
+      this.lastNamespace = namespace;
+      this.lastSpace = this.spaces.get(namespace);
+    }
+    return this.lastSpace?.get(key);
   }
 
   set(namespace: string, key: string, value: unknown): void {
@@ -44,6 +51,7 @@ export class BoundedCache {
     if (!space) {
       space = new Map();
       this.spaces.set(namespace, space);
+      this.lastNamespace = undefined;
     }
     if (!space.has(key)) {
       if (this.order.length - this.oldest >= this.limit) {

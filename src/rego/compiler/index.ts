@@ -14,6 +14,7 @@ import { moduleNames } from "./names.js";
 import { indexRuleSets } from "./ruleindex.js";
 import { addRule, checkRecursion, newNode, nodeAt, ruleSetsUnder } from "./ruletree.js";
 import { checkRule, orderBody } from "./safety.js";
+import { normalizeBodyShapes, normalizePolicyShapes } from "./shapes.js";
 
 /** The compiled policy the evaluator runs. */
 export interface CompiledPolicy {
@@ -162,6 +163,7 @@ export function compileModules(
     for (const r of rs.rules) markRuleGround(r);
     if (rs.defaultRule) markRuleGround(rs.defaultRule);
   });
+  normalizePolicyShapes(root);
   return { root, env, modules, bigIntegers, ruleMetadata, ruleSetCount: ruleSets.length };
 }
 
@@ -190,9 +192,10 @@ export function compileQuery(policy: CompiledPolicy, body: Expr[], file: string)
     const j = original.indexOf(e);
     return j < 0 ? i : j;
   });
+  const normalized = normalizeBodyShapes(lowered);
   return {
-    body: lowered,
-    original,
+    body: normalized.body,
+    original: original.map(normalized.mapExpr),
     originalIndex,
     nslots: lowerer.slotCount,
     vars,

@@ -4,33 +4,68 @@
  */
 import type { BuiltinDecl } from "../builtins/types.js";
 import type { Location } from "../errors.js";
+import type { EvalContext } from "../eval/context.js";
 import type { Value } from "../value.js";
 
 /**
  * Terms. `ground` (set by markGround) says a reference, collection or call has no variables and no
  * relation calls, so it has at most one value whatever the bindings.
  */
-export type CTerm =
-  | { t: "const"; v: Value }
-  | { t: "var"; slot: number; name: string }
+export type CTerm = TermMemo &
+  (
+    | { t: "const"; v: Value }
+    | { t: "var"; slot: number; name: string }
+    /**
+     * `data.<path>`: walked through the rule tree and base documents. `start` memoises where the
+     * walk's constant prefix leads in the rule tree (filled on first evaluation).
+     */
+    | { t: "data"; path: CTerm[]; loc: Location; start?: DataStart; ground?: boolean }
+    /** `input.<path>`. */
+    | { t: "input"; path: CTerm[]; loc: Location; ground?: boolean }
+    /** A reference on a local value: `x[i].y`, `f(x).y`, `[1, 2][i]`. */
+    | { t: "ref"; base: CTerm; path: CTerm[]; loc: Location; ground?: boolean }
+    | { t: "array"; items: CTerm[]; ground?: boolean }
+    | { t: "set"; items: CTerm[]; ground?: boolean }
+    | { t: "object"; items: [CTerm, CTerm][]; ground?: boolean }
+    /** Comprehensions list the enclosing scope's slots they read (`closure`): inputs for safety. */
+    | { t: "arraycomp"; head: CTerm; body: CExpr[]; closure: number[]; loc: Location }
+    | { t: "setcomp"; head: CTerm; body: CExpr[]; closure: number[]; loc: Location }
+    | { t: "objectcomp"; key: CTerm; value: CTerm; body: CExpr[]; closure: number[]; loc: Location }
+    | { t: "call"; fn: FnTarget; args: CTerm[]; loc: Location; ground?: boolean }
+    | { t: "template"; parts: (string | CTerm)[]; loc: Location }
+  );
+
+/**
+ * What the evaluator derives from a term once (see compiler/shapes.ts and eval/single.ts). A term
+ * that is not ground has at most one value when it has no relation call (`multi` false) and all
+ * slots in `vars` are bound; `single` computes that value (compiled on first use).
+ */
+export interface TermMemo {
+  vars?: number[];
+  multi?: boolean;
+  single?: SingleEvaluator;
+}
+
+/** The value of a single-valued term under the current bindings, or undefined. */
+export type SingleEvaluator = (ctx: EvalContext, slots: (Value | undefined)[]) => Value | undefined;
+
+/**
+ * Where a `data` reference's constant prefix leads (memoised on the term by the evaluator):
+ * `node` at `depth` is the deepest rule tree node it reaches, stopping at the first with rules.
+ */
+export interface DataStart {
+  node: RuleNode;
+  depth: number;
+  /** The complete, multi-value or function rule set at `node`, if any. */
+  rules: RuleSet | undefined;
   /**
-   * `data.<path>`: walked through the rule tree and base documents. `start` memoises where the
-   * walk's constant prefix leads in the rule tree (filled on first evaluation).
+   * When the constant string prefix leaves the rule tree (into base documents only): its length;
+   * -1 otherwise. Its value below a given `data` is memoised in memoData/memoValue.
    */
-  | { t: "data"; path: CTerm[]; loc: Location; start?: { node: RuleNode; depth: number }; ground?: boolean }
-  /** `input.<path>`. */
-  | { t: "input"; path: CTerm[]; loc: Location; ground?: boolean }
-  /** A reference on a local value: `x[i].y`, `f(x).y`, `[1, 2][i]`. */
-  | { t: "ref"; base: CTerm; path: CTerm[]; loc: Location; ground?: boolean }
-  | { t: "array"; items: CTerm[]; ground?: boolean }
-  | { t: "set"; items: CTerm[]; ground?: boolean }
-  | { t: "object"; items: [CTerm, CTerm][]; ground?: boolean }
-  /** Comprehensions list the enclosing scope's slots they read (`closure`): inputs for safety. */
-  | { t: "arraycomp"; head: CTerm; body: CExpr[]; closure: number[]; loc: Location }
-  | { t: "setcomp"; head: CTerm; body: CExpr[]; closure: number[]; loc: Location }
-  | { t: "objectcomp"; key: CTerm; value: CTerm; body: CExpr[]; closure: number[]; loc: Location }
-  | { t: "call"; fn: FnTarget; args: CTerm[]; loc: Location; ground?: boolean }
-  | { t: "template"; parts: (string | CTerm)[]; loc: Location };
+  baseDepth: number;
+  memoData: Value | undefined;
+  memoValue: Value | undefined;
+}
 
 /** What a call calls. `name` is how `with` addresses it (builtin name or `data.pkg.f`). */
 export type FnTarget =
@@ -55,7 +90,12 @@ interface ExprBase {
   loc: Location;
   /** Source text of the expression (for `eval` results). */
   text: string;
+  /** The expression's evaluation without a continuation (see eval/body.ts), compiled on first use. */
+  direct?: DirectEvaluator;
 }
+
+/** Evaluates an expression that has at most one solution: see `direct` in eval/body.ts. */
+export type DirectEvaluator = (ctx: EvalContext, slots: (Value | undefined)[]) => number;
 
 export type CExpr =
   /** A term whose value must be defined and not `false`. */

@@ -4,7 +4,7 @@ import type { CExpr, CRule, CTerm, RuleKind, RuleNode, RuleSet } from "./ir.js";
 
 /** A new empty node. */
 export function newNode(path: string[]): RuleNode {
-  return { children: new Map(), ruleSet: undefined, path };
+  return { children: new Map(), ruleSet: undefined, path, isPackage: false };
 }
 
 /** The node at `path`, created on the way. */

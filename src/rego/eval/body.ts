@@ -5,9 +5,9 @@
  * through a closure. Variables such an expression binds are unbound again on the way out, as the
  * continuation-passing evaluator does, so callers see the same slot states.
  */
-import type { CExpr, CTerm } from "../compiler/ir.js";
+import type { CExpr, CTerm, DirectEvaluator } from "../compiler/ir.js";
 import { equals, RegoObject, RegoSet, type Value } from "../value.js";
-import { callFirst } from "./calls.js";
+import { builtinResult, callFirst } from "./calls.js";
 import { type EvalContext, tick } from "./context.js";
 import { evalExpr, evalExprPositive, type K, type Slots } from "./evaluator.js";
 import { allSingle, isSingle, singleValue, singleValues } from "./single.js";
@@ -23,6 +23,8 @@ export const GENERATOR = 2;
 
 /** Evaluates `body[i..]`, calling `k` for each solution. */
 export function evalBody(ctx: EvalContext, body: CExpr[], i: number, slots: Slots, k: K): boolean {
+  // The end of a body: what most continuations of a body's last generator come to.
+  if (i === body.length) return k();
   // Slots bound by direct `x := v` expressions in this call, unbound before returning: a bit mask
   // for the first 31 slots (no allocation), a list for the others.
   let boundMask = 0;
@@ -85,7 +87,8 @@ export function directPrefix(ctx: EvalContext, body: CExpr[], slots: Slots): num
 export function generate(ctx: EvalContext, body: CExpr[], i: number, slots: Slots, k: K): boolean {
   const e = body[i] as CExpr;
   const next = i + 1;
-  const rest = (): boolean => evalBody(ctx, body, next, slots, k);
+  // The last expression continues straight with `k` (what evalBody would call), without a closure.
+  const rest = next === body.length ? k : (): boolean => evalBody(ctx, body, next, slots, k);
   if (e.with.length > 0) return evalExpr(ctx, e, slots, rest);
   if (e.kind === "somein" && someInDirectly(e, slots)) return someIn(ctx, e, slots, rest);
   // (evalExpr would count a second step for it; `direct` already did.)
@@ -109,39 +112,75 @@ export function bindParams(params: CTerm[], args: Value[], slots: Slots): number
  * after binding that slot. GENERATOR when it may have several solutions (nothing evaluated yet).
  */
 function direct(ctx: EvalContext, e: CExpr, slots: Slots): number {
+  const f = e.direct;
+  if (f !== undefined) return f(ctx, slots);
+  e.direct = compileDirect(e);
+  return e.direct(ctx, slots);
+}
+
+/**
+ * `direct` for one expression, with what depends only on the expression (its kind, negation,
+ * call target, output pattern) decided once; what depends on bindings is still checked per call.
+ */
+function compileDirect(e: CExpr): DirectEvaluator {
   if (e.negated) {
-    if (e.kind === "term" && isSingle(e.term, slots)) return truthy(singleValue(ctx, e.term, slots)) ? FAIL : PASS;
+    if (e.kind === "term") {
+      const t = e.term;
+      return (ctx, slots) => {
+        if (isSingle(t, slots)) return truthy(singleValue(ctx, t, slots)) ? FAIL : PASS;
+        return evalExprPositive(ctx, e, slots, STOP) ? FAIL : PASS;
+      };
+    }
     // Bindings made while looking for a solution are undone by the evaluator.
-    return evalExprPositive(ctx, e, slots, STOP) ? FAIL : PASS;
+    return (ctx, slots) => (evalExprPositive(ctx, e, slots, STOP) ? FAIL : PASS);
   }
   switch (e.kind) {
-    case "term":
-      if (!isSingle(e.term, slots)) return GENERATOR;
-      return truthy(singleValue(ctx, e.term, slots)) ? PASS : FAIL;
+    case "term": {
+      const t = e.term;
+      return (ctx, slots) => {
+        if (!isSingle(t, slots)) return GENERATOR;
+        return truthy(singleValue(ctx, t, slots)) ? PASS : FAIL;
+      };
+    }
     case "call": {
       const fn = e.fn;
-      if (fn.kind === "special" || (fn.kind === "builtin" && fn.decl.kind === "relation")) return GENERATOR;
-      if (ctx.fnOverrides?.has(fn.name)) return GENERATOR;
+      if (fn.kind === "special" || (fn.kind === "builtin" && fn.decl.kind === "relation")) return generator;
       const out = e.out;
-      if (out !== undefined && out.t !== "var" && out.t !== "const") return GENERATOR;
-      if (!allSingle(e.args, slots)) return GENERATOR;
-      const args = singleValues(ctx, e.args, slots);
-      if (args === undefined) return FAIL;
-      const result = callFirst(ctx, fn, args, e.loc, slots);
-      if (result === undefined) return FAIL;
-      if (out === undefined) return result === false ? FAIL : PASS;
-      return bindOrCompare(out, result, slots);
+      if (out !== undefined && out.t !== "var" && out.t !== "const") return generator;
+      const name = fn.name;
+      const args = e.args;
+      const loc = e.loc;
+      return (ctx, slots) => {
+        if (ctx.fnOverrides?.has(name)) return GENERATOR;
+        if (!allSingle(args, slots)) return GENERATOR;
+        const vs = singleValues(ctx, args, slots);
+        if (vs === undefined) return FAIL;
+        // Not replaced by `with` (checked above), and a builtin here is a function, not a relation.
+        const result = fn.kind === "builtin" ? builtinResult(ctx, fn, vs, loc) : callFirst(ctx, fn, vs, loc, slots);
+        if (result === undefined) return FAIL;
+        if (out === undefined) return result === false ? FAIL : PASS;
+        return bindOrCompare(out, result, slots);
+      };
     }
-    case "unify":
-      return unifyDirect(ctx, e.a, e.b, slots);
-    case "every":
+    case "unify": {
+      const a = e.a;
+      const b = e.b;
+      return (ctx, slots) => unifyDirect(ctx, a, b, slots);
+    }
+    case "every": {
+      const domain = e.domain;
       // A test: it binds nothing outside its own body.
-      if (!isSingle(e.domain, slots)) return GENERATOR;
-      return evalExprPositive(ctx, e, slots, STOP) ? PASS : FAIL;
+      return (ctx, slots) => {
+        if (!isSingle(domain, slots)) return GENERATOR;
+        return evalExprPositive(ctx, e, slots, STOP) ? PASS : FAIL;
+      };
+    }
     default:
-      return GENERATOR;
+      return generator;
   }
 }
+
+const generator: DirectEvaluator = () => GENERATOR;
 
 function truthy(v: Value | undefined): boolean {
   return v !== undefined && v !== false;

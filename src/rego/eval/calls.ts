@@ -76,7 +76,7 @@ function callBuiltin(
 }
 
 /** A builtin's result (a relation's: the array of results); undefined when it is undefined or fails. */
-function builtinResult(
+export function builtinResult(
   ctx: EvalContext,
   fn: Extract<FnTarget, { kind: "builtin" }>,
   args: Value[],

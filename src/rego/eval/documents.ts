@@ -2,7 +2,7 @@
  * `data`: base documents merged with the virtual documents rules define. Rule set values are
  * computed once per evaluation scope and cached.
  */
-import type { CRule, CTerm, RuleNode, RuleSet } from "../compiler/ir.js";
+import type { CRule, CTerm, DataStart, RuleNode, RuleSet } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
 import { equals, keyOf, RegoObject, RegoSet, type Value } from "../value.js";
 import { bindParams, directPrefix, evalBody, FAIL, generate, PASS } from "./body.js";
@@ -32,8 +32,30 @@ export function evalDataRef(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, 
  */
 export function dataSingle(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, slots: Slots): Value | undefined {
   t.start ??= startOf(ctx.policy.root, t.path);
+  const start = t.start;
   const path = t.path;
-  let { node, depth: i } = t.start;
+  // A rule's value (most references): cached by this evaluation after the first read.
+  const rules = start.rules;
+  if (rules !== undefined) {
+    if (rules.kind === "function") return undefined;
+    const cached = ctx.cache[rules.id];
+    const v = cached === undefined ? ruleSetValue(ctx, rules) : cached === UNDEFINED ? undefined : cached;
+    if (v === undefined) return undefined;
+    return start.depth === path.length ? v : walkSingle(ctx, v, path, start.depth, slots);
+  }
+  // A base document below no rules (`data.teams[name]`): its constant part is looked up once per data.
+  if (start.baseDepth >= 0) {
+    let base: Value | undefined;
+    if (start.memoData === ctx.data) base = start.memoValue;
+    else {
+      base = ctx.data;
+      for (let j = 0; j < start.baseDepth && base !== undefined; j++) base = childOf(base, (path[j] as { v: Value }).v);
+      start.memoData = ctx.data;
+      start.memoValue = base;
+    }
+    return base === undefined ? undefined : walkBase(ctx, base, path, start.baseDepth, slots);
+  }
+  let { node, depth: i } = start;
   let base: Value | undefined;
   if (node.ruleSet === undefined || node.ruleSet.kind === "partial") {
     base = ctx.data;
@@ -64,24 +86,55 @@ export function dataSingle(ctx: EvalContext, t: Extract<CTerm, { t: "data" }>, s
     }
     if (childBase === undefined) return undefined;
     if (!(childBase instanceof RegoObject)) return walkSingle(ctx, childBase, path, i, slots);
-    node = BASE_ONLY;
-    base = childBase;
+    return walkBase(ctx, childBase, path, i, slots);
   }
 }
 
-/** The deepest node a path's constant string prefix reaches, stopping at the first node with rules. */
-function startOf(root: RuleNode, path: CTerm[]): { node: RuleNode; depth: number } {
+/**
+ * The rest of a walk below the rule tree, as walkNode/stepInto take it: objects are base
+ * documents, where number operands also find string keys; anything else walks as a value.
+ */
+function walkBase(ctx: EvalContext, base: Value, path: CTerm[], i: number, slots: Slots): Value | undefined {
+  let cur = base;
+  for (; i < path.length; i++) {
+    if (!(cur instanceof RegoObject)) return walkSingle(ctx, cur, path, i, slots);
+    const key = singleValue(ctx, path[i] as CTerm, slots);
+    if (key === undefined) return undefined;
+    let child = cur.get(key);
+    if (child === undefined && typeof key === "number") child = cur.get(String(key));
+    if (child === undefined) return undefined;
+    cur = child;
+  }
+  return cur;
+}
+
+/**
+ * The deepest node a path's constant string prefix reaches, stopping at the first node with rules;
+ * and, when the prefix leaves the tree, how far it goes below it (see DataStart).
+ */
+function startOf(root: RuleNode, path: CTerm[]): DataStart {
   let node = root;
   let depth = 0;
+  let baseDepth = -1;
   while (depth < path.length && !node.ruleSet) {
     const p = path[depth] as CTerm;
     if (p.t !== "const" || typeof p.v !== "string") break;
     const child = node.children.get(p.v);
-    if (!child) break;
+    if (!child) {
+      baseDepth = depth + 1;
+      while (baseDepth < path.length) {
+        const q = path[baseDepth] as CTerm;
+        if (q.t !== "const" || typeof q.v !== "string") break;
+        baseDepth++;
+      }
+      break;
+    }
     node = child;
     depth++;
   }
-  return { node, depth };
+  const rs = node.ruleSet;
+  const rules = rs !== undefined && rs.kind !== "partial" ? rs : undefined;
+  return { node, depth, rules, baseDepth, memoData: undefined, memoValue: undefined };
 }
 
 function walkNode(
@@ -157,7 +210,7 @@ function stepInto(
 }
 
 /** A node with no rules: what remains of a walk below the rule tree. */
-const BASE_ONLY: RuleNode = { children: new Map(), ruleSet: undefined, path: [] };
+const BASE_ONLY: RuleNode = { children: new Map(), ruleSet: undefined, path: [], isPackage: false };
 
 /** The whole document at a node: its rules' value, or base data merged with its children. */
 function nodeValue(ctx: EvalContext, node: RuleNode, base: Value | undefined): Value | undefined {
