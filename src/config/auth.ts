@@ -129,7 +129,33 @@ export const adminSchema = z
   })
   .default({ max_revocations: 10_000 });
 
-/** What an HTTP upstream learns of the caller: nothing, or a short-lived JWT the gateway mints. */
+/** RFC 8693 token exchange at the authorization server: the caller's token for one for this upstream. */
+const tokenExchangeSchema = z
+  .object({
+    /** The token endpoint (default: `token_endpoint` from the issuer's metadata). */
+    token_endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    /** `audience` parameter (default: the upstream's URL). */
+    audience: z.string().min(1).optional(),
+    /** `resource` parameter (RFC 8707), when the authorization server wants one. */
+    resource: z.url().optional(),
+    /** `scope` parameter (space-separated). */
+    scope: z.string().min(1).optional(),
+    /** The gateway's own client at the authorization server (HTTP Basic authentication). */
+    client_id: z.string().min(1),
+    ...secretSource("client_secret_env", "client_secret_file"),
+    timeout_ms: durationMs(100, 60_000).default(5000),
+    /** Exchanged tokens are reused until they expire, but never longer than this. */
+    max_ttl_s: z.number().int().min(1).max(3600).default(300),
+  })
+  .strict()
+  .refine((v) => (v.client_secret_env === undefined) !== (v.client_secret_file === undefined), {
+    message: "needs exactly one of client_secret_env or client_secret_file",
+  });
+
+/**
+ * What an HTTP upstream learns of the caller: nothing, a short-lived JWT the gateway mints, or a
+ * token the authorization server issues for it in exchange for the caller's (RFC 8693).
+ */
 export const upstreamIdentitySchema = z
   .union([
     z.literal("none"),
@@ -144,6 +170,7 @@ export const upstreamIdentitySchema = z
           .strict(),
       })
       .strict(),
+    z.object({ exchange: tokenExchangeSchema }).strict(),
   ])
   .default("none");
 
@@ -194,14 +221,15 @@ export function checkAuthRules(config: AuthRuleInput, ctx: z.RefinementCtx): voi
       ctx.addIssue({
         code: "custom",
         path: ["upstreams", i, "identity"],
-        message: "minting an identity for the upstream needs auth to be configured",
+        message: "passing the caller's identity upstream (mint or exchange) needs auth to be configured",
       });
     }
     if (u.sessions !== "per-client") {
       ctx.addIssue({
         code: "custom",
         path: ["upstreams", i, "identity"],
-        message: "a minted identity needs sessions: per-client (a shared upstream session has no single caller)",
+        message:
+          "an upstream identity (mint or exchange) needs sessions: per-client (a shared upstream session has no single caller)",
       });
     }
   });
@@ -237,9 +265,17 @@ export function resolveAuthPaths<
     ...(config.admin.revocations_path === undefined ? {} : { revocations_path: at(config.admin.revocations_path) }),
   };
   const upstreams = config.upstreams.map((u) => {
+    let resolved = u;
     const credentials = (u as { credentials?: UpstreamCredentialsConfig }).credentials;
-    if (credentials?.value_file === undefined) return u;
-    return { ...u, credentials: { ...credentials, value_file: at(credentials.value_file) } };
+    if (credentials?.value_file !== undefined) {
+      resolved = { ...resolved, credentials: { ...credentials, value_file: at(credentials.value_file) } };
+    }
+    const identity = (u as { identity?: UpstreamIdentityConfig }).identity;
+    if (typeof identity === "object" && "exchange" in identity && identity.exchange.client_secret_file !== undefined) {
+      const exchange = { ...identity.exchange, client_secret_file: at(identity.exchange.client_secret_file) };
+      resolved = { ...resolved, identity: { exchange } };
+    }
+    return resolved;
   });
   return { ...config, auth, admin, upstreams };
 }

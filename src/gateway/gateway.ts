@@ -44,7 +44,12 @@ export interface GatewayOptions {
   logger: Logger;
   version: string;
   /** Mints the identity headers of an upstream configured with `identity: { mint }` (auth configured). */
-  mintUpstreamHeaders?: (upstream: HttpUpstreamConfig, identity: Identity) => Promise<Record<string, string>>;
+  /** Headers that carry the caller's identity to an upstream (minted or exchanged token); `subjectToken` is the caller's own. */
+  mintUpstreamHeaders?: (
+    upstream: HttpUpstreamConfig,
+    identity: Identity,
+    subjectToken: string | undefined,
+  ) => Promise<Record<string, string>>;
 }
 
 /** `/health/ready`'s document. */
@@ -289,11 +294,12 @@ export class Gateway {
     if (mint === undefined || !isHttpUpstream(upstream) || upstream.identity === "none") return undefined;
     return async () => {
       const owner = connection.ownerSessionId;
-      const identity = owner === undefined ? undefined : this.sessions.get(owner)?.identity;
+      const session = owner === undefined ? undefined : this.sessions.get(owner);
+      const identity = session?.identity;
       if (identity === undefined || identity.anonymous) {
-        throw new GatewayError("PORTCULLIS_UNAUTHENTICATED", "no authenticated caller to mint an upstream token for");
+        throw new GatewayError("PORTCULLIS_UNAUTHENTICATED", "no authenticated caller to pass to the upstream");
       }
-      return mint(upstream, identity);
+      return mint(upstream, identity, session?.subjectToken);
     };
   }
 

@@ -61,6 +61,8 @@ export class ClientSession implements UpstreamOwner {
   standalone: MessageSink | undefined;
   /** The caller's identity as of its latest request (tokens minted for upstreams carry it). */
   identity: Identity | undefined;
+  /** The caller's bearer token as of its latest request, for RFC 8693 exchange only; never logged or forwarded. */
+  subjectToken: string | undefined;
   /** Resource URIs the client subscribed to, with the upstream serving each. */
   readonly subscriptions = new Map<string, string>();
   private readonly pendingToClient = new Map<string, PendingClientRequest>();

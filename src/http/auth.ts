@@ -21,7 +21,7 @@ export interface RequestAuth {
   /** The caller, or undefined when the request was refused (and already answered). */
   authenticate(request: FastifyRequest, reply: FastifyReply): Identity | undefined | Promise<Identity | undefined>;
   /** Binds `session` to its creator; later requests of another subject are refused. */
-  bind?(session: ClientSession, identity: Identity): void;
+  bind?(session: ClientSession, identity: Identity, request: FastifyRequest): void;
   /** Answers (and audits) a request on a session of another subject; undefined when the subject matches. */
   checkSession?(
     session: ClientSession,
@@ -98,9 +98,10 @@ export class BearerAuth implements RequestAuth {
     }
   }
 
-  bind(session: ClientSession, identity: Identity): void {
+  bind(session: ClientSession, identity: Identity, request: FastifyRequest): void {
     this.owners.set(session, principal(identity));
     session.identity = identity;
+    session.subjectToken = bearerToken(request);
   }
 
   checkSession(
@@ -112,6 +113,7 @@ export class BearerAuth implements RequestAuth {
     const owner = this.owners.get(session);
     if (owner === undefined || owner === principal(identity)) {
       session.identity = identity;
+      session.subjectToken = bearerToken(request);
       return undefined;
     }
     const reason = "the session belongs to another subject";
@@ -178,4 +180,10 @@ export class BearerAuth implements RequestAuth {
 /** Who a session belongs to: the token's issuer and subject. */
 function principal(identity: Identity): string {
   return `${identity.issuer ?? ""}\u0000${identity.subject ?? ""}`;
+}
+
+/** The bearer token of an authenticated request (its format was checked by the authenticator). */
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return typeof header === "string" ? /^Bearer +(\S+)/i.exec(header)?.[1] : undefined;
 }

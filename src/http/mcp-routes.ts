@@ -59,7 +59,7 @@ export function registerMcpRoutes(
         );
       }
       const { session, result } = gateway.initialize(msg as JSONRPCRequest, context(request, identity));
-      auth.bind?.(session, identity);
+      auth.bind?.(session, identity, request);
       reply.header(SESSION_HEADER, session.id);
       return reply.code(200).type("application/json").send({ jsonrpc: "2.0", id: msg.id, result });
     }

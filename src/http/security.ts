@@ -6,12 +6,13 @@
 
 import type { Logger } from "pino";
 import { Authenticator } from "../auth/authenticator.js";
+import { TokenExchanger } from "../auth/exchange.js";
 import { UpstreamTokenMinter } from "../auth/minter.js";
 import { RevocationList } from "../auth/revocations.js";
 import { readSecret } from "../auth/secrets.js";
-import type { Config, HttpUpstreamConfig } from "../config/schema.js";
+import { type Config, isHttpUpstream } from "../config/schema.js";
+import { GatewayError } from "../errors.js";
 import type { GatewayOptions } from "../gateway/gateway.js";
-import type { Identity } from "../gateway/input.js";
 
 /** What the front end and the gateway need to authenticate callers and identify them upstream. */
 export interface GatewaySecurity {
@@ -20,6 +21,8 @@ export interface GatewaySecurity {
   revocations: RevocationList;
   /** Present when an upstream receives a minted identity. */
   minter: UpstreamTokenMinter | undefined;
+  /** RFC 8693 token exchange, by upstream name, for upstreams configured with `identity: { exchange }`. */
+  exchangers: Map<string, TokenExchanger>;
   /** The bearer token of the admin endpoint, when configured. */
   adminToken: string | undefined;
 }
@@ -35,7 +38,9 @@ export async function createSecurity(config: Config, env: NodeJS.ProcessEnv = pr
       ? undefined
       : readSecret("admin.token", { env: config.admin.token_env, file: config.admin.token_file }, env);
   const auth = config.auth;
-  if (auth === "none") return { authenticator: undefined, revocations, minter: undefined, adminToken };
+  if (auth === "none") {
+    return { authenticator: undefined, revocations, minter: undefined, exchangers: new Map(), adminToken };
+  }
   const introspection = auth.introspection;
   const secret =
     introspection === undefined
@@ -45,17 +50,55 @@ export async function createSecurity(config: Config, env: NodeJS.ProcessEnv = pr
           { env: introspection.client_secret_env, file: introspection.client_secret_file },
           env,
         );
-  const minting = config.upstreams.some((u) => "identity" in u && u.identity !== "none");
+  const minting = config.upstreams.some(
+    (u) => "identity" in u && typeof u.identity === "object" && "mint" in u.identity,
+  );
   const minter = minting ? await UpstreamTokenMinter.create(auth.audience, auth.signing_key_file) : undefined;
-  return { authenticator: new Authenticator(auth, revocations, secret), revocations, minter, adminToken };
+  const exchangers = new Map<string, TokenExchanger>();
+  config.upstreams.forEach((u, i) => {
+    if (!isHttpUpstream(u) || typeof u.identity !== "object" || !("exchange" in u.identity)) return;
+    const exchange = u.identity.exchange;
+    const clientSecret = readSecret(
+      `upstreams.${i}.identity.exchange.client_secret`,
+      { env: exchange.client_secret_env, file: exchange.client_secret_file },
+      env,
+    );
+    exchangers.set(u.name, new TokenExchanger(exchange, clientSecret, auth.issuer, u.url));
+  });
+  return {
+    authenticator: new Authenticator(auth, revocations, secret),
+    revocations,
+    minter,
+    exchangers,
+    adminToken,
+  };
 }
 
-/** The gateway hook that mints an upstream's identity header, when some upstream needs one. */
+/**
+ * The gateway hook that gives an upstream the caller's identity, when some upstream needs one: a
+ * JWT the gateway mints (`identity: { mint }`) or one the authorization server issues in exchange
+ * for the caller's token (`identity: { exchange }`).
+ */
 export function mintUpstreamHeaders(security: GatewaySecurity): GatewayOptions["mintUpstreamHeaders"] {
-  const minter = security.minter;
-  if (minter === undefined) return undefined;
-  return async (upstream: HttpUpstreamConfig, identity: Identity): Promise<Record<string, string>> => {
+  const { minter, exchangers } = security;
+  if (minter === undefined && exchangers.size === 0) return undefined;
+  return async (upstream, identity, subjectToken): Promise<Record<string, string>> => {
     if (upstream.identity === "none" || identity.subject === null) return {};
+    if ("exchange" in upstream.identity) {
+      const exchanger = exchangers.get(upstream.name);
+      if (exchanger === undefined || subjectToken === undefined) {
+        throw new GatewayError("PORTCULLIS_UNAUTHENTICATED", "no caller token to exchange for the upstream");
+      }
+      try {
+        return { authorization: `Bearer ${await exchanger.tokenFor(subjectToken)}` };
+      } catch (e) {
+        throw new GatewayError(
+          "PORTCULLIS_AUTH_UNAVAILABLE",
+          `token exchange for ${upstream.name} failed: ${(e as Error).message}`,
+        );
+      }
+    }
+    if (minter === undefined) return {};
     const token = await minter.tokenFor(
       {
         subject: identity.subject,
