@@ -14,9 +14,11 @@ import { startTestIdp, type TestIdp } from "../fixtures/auth/idp.js";
 import type { ProbeEvent, ProbeHttpServer } from "../fixtures/gateway/probe-server.js";
 import {
   type AuditLine,
+  bearerSession,
   demoHttp,
   initializeBody,
   postMcp,
+  postToolCall,
   probeHttp,
   type RawResponse,
   rawRequest,
@@ -67,20 +69,9 @@ describe("OAuth resource server", () => {
   const token = (options: Parameters<TestIdp["mint"]>[1] = {}) => idp.mint(AUDIENCE, options);
   const auth = (t: string) => ({ authorization: `Bearer ${t}` });
 
-  /** Initializes a session with `bearer`; returns its id. */
-  async function session(bearer: string): Promise<string> {
-    const response = await postMcp(gw.url, initializeBody(), auth(bearer));
-    assert.equal(response.status, 200, response.text);
-    return response.headers["mcp-session-id"] as string;
-  }
-
-  function call(sessionId: string, headers: Record<string, string>, name: string, args: object = {}, id = 7) {
-    return postMcp(
-      gw.url,
-      { jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } },
-      { "mcp-session-id": sessionId, ...headers },
-    );
-  }
+  const session = (bearer: string) => bearerSession(gw.url, bearer);
+  const call = (sessionId: string, headers: Record<string, string>, name: string, args: object = {}, id = 7) =>
+    postToolCall(gw.url, sessionId, headers, name, args, id);
 
   async function auditWhere(what: string, match: (r: AuditLine) => boolean): Promise<AuditLine> {
     return waitFor(what, () => gw.auditRecords().find(match));

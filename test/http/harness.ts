@@ -213,6 +213,29 @@ export function postMcp(url: string, body: unknown, headers: Record<string, stri
   });
 }
 
+/** Opens a session with a raw initialize carrying `Authorization: Bearer <bearer>`; returns its id. */
+export async function bearerSession(url: string, bearer: string): Promise<string> {
+  const response = await postMcp(url, initializeBody(), { authorization: `Bearer ${bearer}` });
+  assert.equal(response.status, 200, response.text);
+  return response.headers["mcp-session-id"] as string;
+}
+
+/** A raw `tools/call` on a session, with extra headers (e.g. the bearer token). */
+export function postToolCall(
+  url: string,
+  sessionId: string,
+  headers: Record<string, string>,
+  name: string,
+  args: object = {},
+  id = 7,
+): Promise<RawResponse> {
+  return postMcp(
+    url,
+    { jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } },
+    { "mcp-session-id": sessionId, ...headers },
+  );
+}
+
 /** Opens a session with a raw initialize; returns its id. */
 export async function rawSession(url: string): Promise<string> {
   const response = await postMcp(url, initializeBody());

@@ -12,8 +12,8 @@ import { parseConfig } from "../../src/config/load.js";
 import { INTROSPECTION_CLIENT, startTestIdp, type TestIdp } from "../fixtures/auth/idp.js";
 import type { ProbeEvent, ProbeHttpServer } from "../fixtures/gateway/probe-server.js";
 import {
-  initializeBody,
-  postMcp,
+  bearerSession,
+  postToolCall,
   probeHttp,
   REPO,
   rpcError,
@@ -60,21 +60,9 @@ describe("RFC 8693 token exchange for upstreams", () => {
     dir.remove();
   });
 
-  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-
-  async function session(bearer: string): Promise<string> {
-    const response = await postMcp(gw.url, initializeBody(), auth(bearer));
-    assert.equal(response.status, 200, response.text);
-    return response.headers["mcp-session-id"] as string;
-  }
-
-  function call(sessionId: string, bearer: string, name: string) {
-    return postMcp(
-      gw.url,
-      { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name, arguments: { text: "x" } } },
-      { "mcp-session-id": sessionId, ...auth(bearer) },
-    );
-  }
+  const session = (bearer: string) => bearerSession(gw.url, bearer);
+  const call = (sessionId: string, bearer: string, name: string) =>
+    postToolCall(gw.url, sessionId, { authorization: `Bearer ${bearer}` }, name, { text: "x" }, 3);
 
   it("sends the exchanged token upstream, never the caller's, and exchanges once per caller token", async () => {
     const bearer = await idp.mint(AUDIENCE, { sub: "alice", claims: { groups: ["eng"] } });
