@@ -28,6 +28,22 @@ describe("lazy JSON objects", () => {
     );
   });
 
+  it("read own members only, scalars and collections alike", () => {
+    const lazy = fromJsonLazy(JSON.parse('{"n": 1, "z": null, "f": false, "o": {"k": "v"}}')) as RegoObject;
+    assert.equal(lazy.get("n"), 1);
+    assert.equal(lazy.get("z"), null);
+    assert.equal(lazy.get("f"), false);
+    assert.equal((lazy.get("o") as RegoObject).get("k"), "v");
+    // The same converted collection on every read.
+    assert.equal(lazy.get("o"), lazy.get("o"));
+    for (const inherited of ["toString", "__proto__", "constructor", "hasOwnProperty"]) {
+      assert.equal(lazy.get(inherited), undefined, inherited);
+    }
+    const withPrototype = fromJsonLazy(Object.assign(Object.create({ admin: true }), { user: "u" })) as RegoObject;
+    assert.equal(withPrototype.get("user"), "u");
+    assert.equal(withPrototype.get("admin"), undefined);
+  });
+
   it("report a non-JSON input reached during evaluation as a RegoError", () => {
     const p = compile({ modules: { "a.rego": "package x\n\np := input.f\n" } });
     assert.throws(
