@@ -75,21 +75,33 @@ export class PostResponseChannel implements ResponseChannel {
 export class EventStreamSink implements MessageSink {
   private ended = false;
   private readonly keepAlive: NodeJS.Timeout;
+  private readonly expiry: NodeJS.Timeout | undefined;
 
+  /**
+   * `endAtMs` (epoch ms): when the caller's token expires, the stream ends, so that a long-lived
+   * stream does not outlive the credential that opened it; the client reconnects with a fresh one.
+   */
   constructor(
     private readonly res: ServerResponse,
     headers: Record<string, string>,
     onClose: () => void,
     keepAliveMs = 25_000,
+    endAtMs?: number,
   ) {
     res.writeHead(200, { ...SSE_HEADERS, ...headers });
     // A comment line opens the stream for clients and proxies that wait for the first bytes.
     res.write(": portcullis\n\n");
     this.keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveMs);
     this.keepAlive.unref();
+    if (endAtMs !== undefined) {
+      // setTimeout takes at most 2^31-1 ms (about 24.8 days); longer-lived tokens end the stream then.
+      this.expiry = setTimeout(() => this.end(), Math.min(Math.max(0, endAtMs - Date.now()), 2 ** 31 - 1));
+      this.expiry.unref();
+    }
     res.on("close", () => {
       this.ended = true;
       clearInterval(this.keepAlive);
+      clearTimeout(this.expiry);
       onClose();
     });
   }
@@ -107,6 +119,7 @@ export class EventStreamSink implements MessageSink {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.keepAlive);
+    clearTimeout(this.expiry);
     this.res.end();
   }
 }

@@ -107,9 +107,16 @@ export function registerMcpRoutes(
       );
     }
     reply.hijack();
-    const sink = new EventStreamSink(reply.raw, {}, () => {
-      if (session.standalone === sink) session.standalone = undefined;
-    });
+    const expiresAt = identity.expires_at === null ? undefined : identity.expires_at * 1000;
+    const sink = new EventStreamSink(
+      reply.raw,
+      {},
+      () => {
+        if (session.standalone === sink) session.standalone = undefined;
+      },
+      undefined,
+      expiresAt,
+    );
     session.standalone = sink;
     return reply;
   });

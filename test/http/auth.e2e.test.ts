@@ -6,6 +6,7 @@
  * RFC 9728 metadata and the minted upstream token are checked over real HTTP.
  */
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { runRevoke } from "../../src/cli/commands/revoke.js";
@@ -246,6 +247,28 @@ describe("OAuth resource server", () => {
     const response = await call(sessionId, auth(bearer), "probe__echo", { text: "b" });
     assertChallenge(response, true);
     assert.match(String(response.headers["www-authenticate"]), /expired/);
+  });
+
+  it("ends the session's event stream when the token that opened it expires", async () => {
+    const bearer = await token({ sub: "streamer", expiresIn: 2 });
+    const sessionId = await session(bearer);
+    const opened = Date.now();
+    const ended = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(gw.url, {
+        method: "GET",
+        headers: { accept: "text/event-stream", "mcp-session-id": sessionId, ...auth(bearer) },
+      });
+      req.on("response", (res) => {
+        assert.equal(res.statusCode, 200);
+        res.resume();
+        res.on("end", () => resolve(Date.now()));
+      });
+      req.on("error", reject);
+      req.setTimeout(10_000, () => req.destroy(new Error("the stream outlived its token")));
+      req.end();
+    });
+    // exp has one-second resolution: the stream ends within the token's last second, not before.
+    assert.ok(ended - opened >= 900 && ended - opened < 3500, `ended after ${ended - opened} ms`);
   });
 
   it("asks for step-up with 403 insufficient_scope when the policy names a missing scope", async () => {
