@@ -17,6 +17,7 @@ import { GatewayMetrics } from "../gateway/metrics.js";
 import { type ManagedPolicy, openPolicy } from "../gateway/policy-source.js";
 import { ShadowEvaluator } from "../gateway/shadow.js";
 import { buildApp } from "./app.js";
+import { EventStreamSink } from "./channels.js";
 import { isLoopback } from "./origin.js";
 import { announceSecurity, createSecurity, type GatewaySecurity, mintUpstreamHeaders } from "./security.js";
 
@@ -193,11 +194,21 @@ export async function startGateway(
 export const REVOCATIONS_DATA_ROOT = "portcullis_revocations";
 
 /**
- * Mirrors the revocation list into policy data at `data.portcullis_revocations` ({subjects,
- * clients}); the authenticator already refuses revoked callers, this lets policies see them.
+ * On every change of the revocation list: closes the sessions of revoked callers (their in-flight
+ * calls are cancelled, their event streams end) and mirrors the list into policy data at
+ * `data.portcullis_revocations` ({subjects, clients}); the authenticator already refuses revoked
+ * callers' next requests, the policy data lets policies see them too.
  */
 async function wireRevocations(gateway: Gateway, security: GatewaySecurity, logger: Logger): Promise<void> {
   const publish = async (list: RevocationSnapshot): Promise<void> => {
+    const closing: Promise<void>[] = [];
+    for (const [id, session] of gateway.sessions) {
+      const identity = session.identity;
+      if (identity === undefined || !security.revocations.isRevoked(identity.subject, identity.client_id)) continue;
+      if (session.standalone instanceof EventStreamSink) session.standalone.end();
+      closing.push(gateway.closeSession(id, "the caller was revoked"));
+    }
+    await Promise.all(closing);
     try {
       await gateway.policy.setRuntimeData(REVOCATIONS_DATA_ROOT, { subjects: list.subjects, clients: list.clients });
     } catch (e) {

@@ -311,6 +311,7 @@ describe("OAuth resource server", () => {
     const refused = await call(sessionId, auth(bearer), "probe__echo", { text: "2" }, 8);
     assert.equal(refused.status, 403);
     assert.equal(rpcError(refused).data?.code, "PORTCULLIS_REVOKED");
+    assert.equal(gw.gateway.sessions.has(sessionId), false, "the revoked caller's session is closed");
     const record = await auditWhere(
       "the revoked call",
       (r) => r.method === "tools/call" && (r.reasons as string[] | undefined)?.includes("revoked") === true,
@@ -324,7 +325,7 @@ describe("OAuth resource server", () => {
     assert.deepEqual((await admin("GET")).json, { subjects: ["mallory"], clients: [] });
     const restored = await admin("DELETE", { subject: "mallory" });
     assert.equal(restored.status, 200, restored.text);
-    assert.equal((await call(sessionId, auth(bearer), "probe__echo", { text: "3" }, 9)).status, 200);
+    assert.equal((await call(await session(bearer), auth(bearer), "probe__echo", { text: "3" }, 9)).status, 200);
     // A wrong admin token is refused even from loopback.
     const wrong = await rawRequest(`${gw.origin}/admin/revocations`, { headers: { authorization: "Bearer nope" } });
     assert.equal(wrong.status, 401);
