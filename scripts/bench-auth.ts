@@ -21,7 +21,8 @@ import { exportJWK, SignJWT } from "jose";
 import { stringify } from "yaml";
 import { awaitReady, killAllChildrenNow, spawnChild, stopAllChildren } from "./bench-gateway/children.js";
 import { type LoadResult, type McpSession, PROTOCOL_VERSION, runLoad, toolCallBody } from "./bench-gateway/load.js";
-import { type Environment, findRepoRoot, gatewayListeningUrl, startEchoServer } from "./bench-gateway/peers.js";
+import { type Environment, gatewayListeningUrl, startEchoServer } from "./bench-gateway/peers.js";
+import { findRepoRoot, median } from "./lib/bench-report.js";
 
 const USAGE = `usage: node --import tsx scripts/bench-auth.ts [options]
 
@@ -129,11 +130,6 @@ async function openSession(url: string, extra: Record<string, string>): Promise<
   const text = await call.text();
   if (call.status !== 200 || !text.includes("result")) throw new Error(`test call failed: HTTP ${call.status} ${text}`);
   return { url, headers, toolName: "echo" };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 /** The round whose median latency is the median of the rounds. */

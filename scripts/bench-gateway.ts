@@ -322,18 +322,26 @@ async function runHttpScenario(
       await portcullisRunner(env, settings, "c", "(c) portcullis", { name: "echo", url: upstream.url }),
     ];
   }
+  return runScenario(
+    runners,
+    settings,
+    "http",
+    'scenario 1: tools/call "echo", minimal node:http MCP upstream answering JSON',
+  );
+}
+
+/** Measures the started runners (reporting those that failed to start), collects notes, stops every child. */
+async function runScenario(
+  runners: Runner[],
+  settings: Settings,
+  key: ScenarioResult["key"],
+  title: string,
+): Promise<{ result: ScenarioResult; notes: string[] }> {
   for (const runner of runners) if (runner.failure) progress(`  ${runner.label}: failed to start: ${runner.failure}`);
   const targets = await measure(runners, settings);
   const notes = await collectNotes(runners);
   await stopAllChildren();
-  return {
-    result: {
-      key: "http",
-      title: 'scenario 1: tools/call "echo", minimal node:http MCP upstream answering JSON',
-      targets,
-    },
-    notes,
-  };
+  return { result: { key, title, targets }, notes };
 }
 
 async function runStdioScenario(
@@ -366,19 +374,12 @@ async function runStdioScenario(
       cwd: env.repoRoot,
     }),
   ];
-  for (const runner of runners) if (runner.failure) progress(`  ${runner.label}: failed to start: ${runner.failure}`);
-  const targets = await measure(runners, settings);
-  const notes = await collectNotes(runners);
-  await stopAllChildren();
-  return {
-    result: {
-      key: "stdio",
-      title:
-        'scenario 2: stdio server (server-everything "echo") exposed over Streamable HTTP; "direct" = calls in flight on its stdio',
-      targets,
-    },
-    notes,
-  };
+  return runScenario(
+    runners,
+    settings,
+    "stdio",
+    'scenario 2: stdio server (server-everything "echo") exposed over Streamable HTTP; "direct" = calls in flight on its stdio',
+  );
 }
 
 function header(settings: Settings, node: string): string[] {

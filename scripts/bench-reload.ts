@@ -9,9 +9,9 @@
  * (default 100), and their ratio, which stays near 1 when reloads do not leak.
  * Prints a table and one JSON line, like scripts/bench.ts. Run with --expose-gc.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pino from "pino";
@@ -19,16 +19,9 @@ import { loadBundle } from "../src/bundle/load.js";
 import { configSchema } from "../src/config/schema.js";
 import { Decider } from "../src/engine/decider.js";
 import { GatewayMetrics } from "../src/gateway/metrics.js";
-import { openPolicy } from "../src/gateway/policy-source.js";
+import { type ManagedPolicy, openPolicy } from "../src/gateway/policy-source.js";
 import type { Json } from "../src/rego/index.js";
-
-/** The repository root: the nearest folder above this script with a package.json (works from .bench-build too). */
-function findRepoRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(resolve(dir, "package.json"))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
-  }
-}
+import { findRepoRoot, median, printTable } from "./lib/bench-report.js";
 
 const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 const silent = pino({ level: "silent" });
@@ -41,14 +34,6 @@ const INPUT: Json = {
   identity: { subject: "alice", anonymous: false, groups: ["engineering"], client_id: null, scopes: [] },
   session: { id: "s", labels: [] },
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 function round(value: number, digits = 1): number {
   const f = 10 ** digits;
@@ -114,6 +99,18 @@ interface Measured {
   bytes: number;
 }
 
+/** The bundle in `dir` opened as the gateway opens its policy: loaded, compiled and watched. */
+function openWatchedPolicy(dir: string, keys: Record<string, unknown>): Promise<ManagedPolicy> {
+  return openPolicy({
+    role: "active",
+    bundle: dir,
+    entrypoint: "portcullis/decision",
+    config: configSchema.shape.policy.parse({ bundle: dir, watch: true, timeout_ms: 1000, ...keys }),
+    metrics: new GatewayMetrics({ processMetrics: false }),
+    logger: silent,
+  });
+}
+
 async function measureBundle(dir: string, runs: number, debounceMs: number): Promise<Measured> {
   setRevision(dir, "bench-0");
   const baseline: number[] = [];
@@ -124,15 +121,7 @@ async function measureBundle(dir: string, runs: number, debounceMs: number): Pro
     new Decider(bundle, { entrypoint: "portcullis/decision", timeoutMs: 1000 }).decide(INPUT);
     if (i >= 0) baseline.push(performance.now() - started);
   }
-  const config = configSchema.shape.policy.parse({ bundle: dir, watch_debounce_ms: debounceMs, timeout_ms: 1000 });
-  const policy = await openPolicy({
-    role: "active",
-    bundle: dir,
-    entrypoint: "portcullis/decision",
-    config,
-    metrics: new GatewayMetrics({ processMetrics: false }),
-    logger: silent,
-  });
+  const policy = await openWatchedPolicy(dir, { watch_debounce_ms: debounceMs });
   const reloads: number[] = [];
   try {
     for (let i = 1; i <= runs; i++) {
@@ -163,15 +152,7 @@ function heapAfterGc(): number {
 
 /** heapUsed with the store after 1 reload and after `reloads` more. */
 async function measureMemory(dir: string, reloads: number): Promise<{ one: number; many: number }> {
-  const config = configSchema.shape.policy.parse({ bundle: dir, watch: true, timeout_ms: 1000 });
-  const policy = await openPolicy({
-    role: "active",
-    bundle: dir,
-    entrypoint: "portcullis/decision",
-    config,
-    metrics: new GatewayMetrics({ processMetrics: false }),
-    logger: silent,
-  });
+  const policy = await openWatchedPolicy(dir, {});
   try {
     const reloadOnce = async (i: number) => {
       setRevision(dir, `mem-${i}`);
@@ -188,18 +169,6 @@ async function measureMemory(dir: string, reloads: number): Promise<{ one: numbe
     return { one, many };
   } finally {
     await policy.close();
-  }
-}
-
-function printTable(rows: [string, string, string][]): void {
-  const header: [string, string, string] = ["bench", "metric", "value"];
-  const all = [header, ...rows];
-  const widths = [0, 1, 2].map((c) => Math.max(...all.map((r) => r[c]?.length ?? 0)));
-  for (const [i, row] of all.entries()) {
-    process.stdout.write(
-      `${row.map((cell, c) => (c === 2 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join("  ")}\n`,
-    );
-    if (i === 0) process.stdout.write(`${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
   }
 }
 

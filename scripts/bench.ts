@@ -4,7 +4,7 @@
  * Each bench is a named function returning its metrics; the runner prints a table and one JSON line
  * (`{"node":...,"benches":{name: metrics}}`) for tools to pick up. Add a bench by adding to BENCHES.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -12,14 +12,7 @@ import { compile, type Json, RegoError } from "../src/rego/index.js";
 import { createBaseline } from "./bench-baseline.js";
 import { generateInputs } from "./bench-inputs.js";
 import type { AuthzData, Decision } from "./lib/authz-model.js";
-
-/** The repository root: the nearest folder above this script with a package.json (works from .bench-build too). */
-function findRepoRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(resolve(dir, "package.json"))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
-  }
-}
+import { findRepoRoot, median, printTable, quantile } from "./lib/bench-report.js";
 
 const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
@@ -67,16 +60,6 @@ function timeEach<T>(inputs: readonly T[], warmup: number, fn: (input: T) => unk
   // Keeps the results observable so the calls cannot be optimized away.
   if (sink < 0) process.stdout.write("");
   return durations.sort();
-}
-
-/** The q-quantile (0..1) of sorted values. */
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-function median(values: number[]): number {
-  return quantile(Float64Array.from(values).sort(), 0.5);
 }
 
 function round(n: number, digits = 2): number {
@@ -153,18 +136,6 @@ function benchMcpAuthz({ iterations }: BenchOptions): Metric[] {
       unit: "x",
     },
   ];
-}
-
-function printTable(rows: [string, string, string][]): void {
-  const header: [string, string, string] = ["bench", "metric", "value"];
-  const all = [header, ...rows];
-  const widths = [0, 1, 2].map((c) => Math.max(...all.map((r) => r[c]?.length ?? 0)));
-  for (const [i, row] of all.entries()) {
-    process.stdout.write(
-      `${row.map((cell, c) => (c === 2 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join("  ")}\n`,
-    );
-    if (i === 0) process.stdout.write(`${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
-  }
 }
 
 function main(): number {

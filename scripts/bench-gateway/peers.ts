@@ -3,8 +3,8 @@
  * proxy, Portcullis (in front of the echo upstream or of a stdio server), and the two tools people
  * use today to expose a stdio server over Streamable HTTP, supergateway and mcp-proxy.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { awaitReady, type Child, freePort, scriptCommand, spawnChild, waitForPort } from "./children.js";
 
@@ -39,13 +39,7 @@ export function gatewayListeningUrl(line: string): string | undefined {
   }
 }
 
-/** The repository root: the nearest folder above `from` with a package.json. */
-export function findRepoRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
-  }
-}
+export { findRepoRoot } from "../lib/bench-report.js";
 
 /** The file a package's `bin` entry points at (the single bin, or the one named `binName`). */
 export function packageBin(repoRoot: string, packageName: string, binName?: string): string {

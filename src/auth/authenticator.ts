@@ -67,8 +67,7 @@ export class Authenticator {
     if (authorization.length > this.config.max_token_bytes) {
       return { kind: "unauthenticated", reason: "the Authorization header is too long", tokenGiven: true };
     }
-    const match = BEARER.exec(authorization);
-    const token = match?.[1];
+    const token = bearerTokenOf(authorization);
     if (token === undefined) {
       return { kind: "unauthenticated", reason: "the Authorization header is not a Bearer token", tokenGiven: true };
     }
@@ -118,6 +117,11 @@ export class Authenticator {
     if (introspect && identity.issuer === null) identity.issuer = this.config.issuer;
     return { kind: "ok", identity };
   }
+}
+
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750 syntax), else undefined. */
+export function bearerTokenOf(authorization: string): string | undefined {
+  return BEARER.exec(authorization)?.[1];
 }
 
 /** True when the URL's query carries an `access_token` parameter (RFC 6750 2.3, refused here). */

@@ -6,8 +6,8 @@
  * SHA-256 of the caller's token until shortly before they expire; neither token is ever logged.
  */
 import type { UpstreamIdentityConfig } from "../config/auth.js";
+import { discoverEndpoint } from "./discovery.js";
 import { AuthServerError, fetchJsonObject } from "./fetch-json.js";
-import { metadataUrls } from "./jwt.js";
 import { TokenCache } from "./token-cache.js";
 
 type ExchangeConfig = Extract<UpstreamIdentityConfig, { exchange: unknown }>["exchange"];
@@ -83,31 +83,10 @@ export class TokenExchanger {
   /** The configured endpoint, else the issuer's `token_endpoint` (looked up once; retried after a failure). */
   private tokenEndpoint(): Promise<string> {
     if (this.config.token_endpoint !== undefined) return Promise.resolve(this.config.token_endpoint);
-    this.endpoint ??= this.discover().catch((e: unknown) => {
+    this.endpoint ??= discoverEndpoint(this.issuer, "token_endpoint", this.config.timeout_ms).catch((e: unknown) => {
       this.endpoint = undefined;
       throw e;
     });
     return this.endpoint;
-  }
-
-  private async discover(): Promise<string> {
-    const problems: string[] = [];
-    for (const url of metadataUrls(this.issuer)) {
-      try {
-        const metadata = await fetchJsonObject(url, {
-          timeoutMs: this.config.timeout_ms,
-          maxBytes: RESPONSE_MAX_BYTES * 4,
-          init: { headers: { accept: "application/json" } },
-        });
-        const endpoint = metadata.token_endpoint;
-        if (metadata.issuer === this.issuer && typeof endpoint === "string" && /^https?:\/\//.test(endpoint)) {
-          return endpoint;
-        }
-        problems.push(`${url}: no token_endpoint for issuer ${this.issuer}`);
-      } catch (e) {
-        problems.push((e as Error).message);
-      }
-    }
-    throw new AuthServerError(`cannot discover the token endpoint (${problems.join("; ")})`);
   }
 }

@@ -14,15 +14,14 @@ import {
   jwtVerify,
 } from "jose";
 import type { AuthConfig } from "../config/auth.js";
-import { AuthServerError, fetchJsonObject } from "./fetch-json.js";
+import { discoverEndpoint } from "./discovery.js";
+import { AuthServerError } from "./fetch-json.js";
 
 /** The outcome of verifying one token. */
 export type JwtOutcome =
   | { ok: true; claims: JWTPayload }
   /** `unavailable`: the keys could not be fetched (the token may be fine; answer 503, not 401). */
   | { ok: false; reason: string; unavailable?: boolean };
-
-const METADATA_MAX_BYTES = 256 * 1024;
 
 /** Verifies JWT access tokens for one issuer and audience. */
 export class JwtVerifier {
@@ -113,38 +112,9 @@ export class JwtVerifier {
   }
 
   /** `jwks_uri` from the issuer's authorization server metadata, else its OpenID configuration. */
-  private async discover(): Promise<string> {
-    const problems: string[] = [];
-    for (const url of metadataUrls(this.config.issuer)) {
-      try {
-        const metadata = await fetchJsonObject(url, {
-          timeoutMs: this.config.discovery_timeout_ms,
-          maxBytes: METADATA_MAX_BYTES,
-          init: { headers: { accept: "application/json" } },
-        });
-        if (metadata.issuer !== this.config.issuer) {
-          problems.push(`${url}: issuer ${JSON.stringify(metadata.issuer)} is not ${this.config.issuer}`);
-          continue;
-        }
-        const uri = metadata.jwks_uri;
-        if (typeof uri === "string" && /^https?:\/\//.test(uri)) return uri;
-        problems.push(`${url}: no jwks_uri`);
-      } catch (e) {
-        problems.push((e as Error).message);
-      }
-    }
-    throw new AuthServerError(`cannot discover the issuer's jwks_uri (${problems.join("; ")})`);
+  private discover(): Promise<string> {
+    return discoverEndpoint(this.config.issuer, "jwks_uri", this.config.discovery_timeout_ms);
   }
-}
-
-/** RFC 8414 (well-known inserted before the issuer's path) and OpenID Connect Discovery (appended). */
-export function metadataUrls(issuer: string): string[] {
-  const url = new URL(issuer);
-  const path = url.pathname === "/" ? "" : url.pathname.replace(/\/$/, "");
-  return [
-    `${url.origin}/.well-known/oauth-authorization-server${path}`,
-    `${url.origin}${path}/.well-known/openid-configuration`,
-  ];
 }
 
 /** A short, token-free reason for a failed verification. */

@@ -31,6 +31,8 @@ export interface ResponseChannel {
 export interface MessageSink {
   send(message: JSONRPCMessage): void;
   readonly closed: boolean;
+  /** Ends the stream; called when the session closes. */
+  end?(): void;
 }
 
 /** A client request being processed. */
@@ -166,6 +168,7 @@ export class ClientSession implements UpstreamOwner {
   /** Ends the session: aborts its requests and fails what waits on the client. */
   close(): void {
     this.closed = true;
+    this.standalone?.end?.();
     for (const request of this.inflight.values())
       request.abort.abort(new GatewayError("PORTCULLIS_CANCELLED", "session closed"));
     for (const pending of this.pendingToClient.values()) {

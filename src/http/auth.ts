@@ -7,7 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AuditRecord } from "../audit/audit.js";
-import type { Authenticator } from "../auth/authenticator.js";
+import { type Authenticator, bearerTokenOf } from "../auth/authenticator.js";
 import { metadataUrl } from "../auth/metadata.js";
 import { bearerChallenge } from "../auth/www-authenticate.js";
 import { GatewayError } from "../errors.js";
@@ -185,5 +185,5 @@ function principal(identity: Identity): string {
 /** The bearer token of an authenticated request (its format was checked by the authenticator). */
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  return typeof header === "string" ? /^Bearer +(\S+)/i.exec(header)?.[1] : undefined;
+  return typeof header === "string" ? bearerTokenOf(header) : undefined;
 }

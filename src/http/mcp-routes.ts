@@ -35,6 +35,22 @@ export function registerMcpRoutes(
   /** The caller, or undefined when the request was refused (answered already). */
   const caller = (request: FastifyRequest, reply: FastifyReply) => auth.authenticate(request, reply);
   const stepUp = auth.stepUp?.bind(auth);
+  /** For GET and DELETE: the caller and their session, or undefined when the request was answered (refused). */
+  const ownedSession = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ identity: Identity; session: ClientSession } | undefined> => {
+    let identity = caller(request, reply);
+    if (identity instanceof Promise) identity = await identity;
+    if (identity === undefined) return undefined;
+    const found = lookupSession(gateway, header(request, SESSION_HEADER));
+    if (found instanceof GatewayError) {
+      sendError(reply, found);
+      return undefined;
+    }
+    if (auth.checkSession?.(found, identity, request, reply)) return undefined;
+    return { identity, session: found };
+  };
 
   app.post("/mcp", async (request, reply) => {
     const refused = precheck(request, gateway, origins, "post");
@@ -93,13 +109,9 @@ export function registerMcpRoutes(
   app.get("/mcp", async (request, reply) => {
     const refused = precheck(request, gateway, origins, "get");
     if (refused) return sendError(reply, refused);
-    let identity = caller(request, reply);
-    if (identity instanceof Promise) identity = await identity;
-    if (identity === undefined) return reply;
-    const found = lookupSession(gateway, header(request, SESSION_HEADER));
-    if (found instanceof GatewayError) return sendError(reply, found);
-    const session = found;
-    if (auth.checkSession?.(session, identity, request, reply)) return reply;
+    const owned = await ownedSession(request, reply);
+    if (owned === undefined) return reply;
+    const { identity, session } = owned;
     if (session.standalone && !session.standalone.closed) {
       return sendError(
         reply,
@@ -124,14 +136,9 @@ export function registerMcpRoutes(
   app.delete("/mcp", async (request, reply) => {
     const refused = precheck(request, gateway, origins, "delete");
     if (refused) return sendError(reply, refused);
-    let identity = caller(request, reply);
-    if (identity instanceof Promise) identity = await identity;
-    if (identity === undefined) return reply;
-    const found = lookupSession(gateway, header(request, SESSION_HEADER));
-    if (found instanceof GatewayError) return sendError(reply, found);
-    if (auth.checkSession?.(found, identity, request, reply)) return reply;
-    if (found.standalone instanceof EventStreamSink) found.standalone.end();
-    await gateway.closeSession(found.id, "deleted by the client");
+    const owned = await ownedSession(request, reply);
+    if (owned === undefined) return reply;
+    await gateway.closeSession(owned.session.id, "deleted by the client");
     return reply.code(200).send();
   });
 

@@ -17,7 +17,6 @@ import { GatewayMetrics } from "../gateway/metrics.js";
 import { type ManagedPolicy, openPolicy } from "../gateway/policy-source.js";
 import { ShadowEvaluator } from "../gateway/shadow.js";
 import { buildApp } from "./app.js";
-import { EventStreamSink } from "./channels.js";
 import { isLoopback } from "./origin.js";
 import { announceSecurity, createSecurity, type GatewaySecurity, mintUpstreamHeaders } from "./security.js";
 
@@ -205,7 +204,6 @@ async function wireRevocations(gateway: Gateway, security: GatewaySecurity, logg
     for (const [id, session] of gateway.sessions) {
       const identity = session.identity;
       if (identity === undefined || !security.revocations.isRevoked(identity.subject, identity.client_id)) continue;
-      if (session.standalone instanceof EventStreamSink) session.standalone.end();
       closing.push(gateway.closeSession(id, "the caller was revoked"));
     }
     await Promise.all(closing);

@@ -1,7 +1,7 @@
 /** RFC 9728 metadata, its URL, WWW-Authenticate challenges and RFC 8414 discovery URLs. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { metadataUrls } from "../../src/auth/jwt.js";
+import { metadataUrls } from "../../src/auth/discovery.js";
 import { metadataUrl, protectedResourceMetadata } from "../../src/auth/metadata.js";
 import { bearerChallenge } from "../../src/auth/www-authenticate.js";
 import { type AuthConfig, authSchema } from "../../src/config/auth.js";
