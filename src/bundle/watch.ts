@@ -1,12 +1,15 @@
 /**
- * Watching a bundle on disk (chokidar): a directory recursively, or a `.tar.gz` file. The parent
- * directory is watched rather than the path itself, so a bundle replaced by rename (editors that
- * save via a temp file, `mv new.tar.gz bundle.tar.gz`, a directory swapped in) is still seen.
+ * Watching a bundle on disk: a directory recursively, or a `.tar.gz` file. chokidar watches the
+ * bundle itself; a plain `fs.watch` on the parent directory, filtered by name, sees the bundle path
+ * replaced by rename (editors that save via a temp file, `mv new.tar.gz bundle.tar.gz`, a directory
+ * swapped in), after which chokidar is pointed at the new file or directory. The parent directory
+ * is not watched with chokidar: it may hold busy files (an audit log beside the bundle), and
+ * chokidar rescans a directory on every event in it.
  * Changes are debounced: the callback runs once the path has been quiet for `debounceMs`.
  */
-import { statSync } from "node:fs";
-import { basename, dirname, resolve, sep } from "node:path";
-import { watch } from "chokidar";
+import { type FSWatcher as NodeWatcher, statSync, watch as watchDirectory } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { type FSWatcher, watch } from "chokidar";
 import { GatewayError } from "../errors.js";
 import { type Bundle, loadBundle } from "./load.js";
 
@@ -28,42 +31,67 @@ export function watchBundle(
   options: { debounceMs: number; onChange: () => void; onError?: (e: Error) => void },
 ): BundleWatch {
   const target = resolve(path);
-  const parent = dirname(target);
-  const inside = `${target}${sep}`;
+  const name = basename(target);
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
-  const watcher = watch(parent, {
-    ignoreInitial: true,
-    // Editors that write via a temp file and rename produce unlink+add; chokidar folds them into change.
-    atomic: true,
-    followSymlinks: false,
-    // Only the bundle itself: the parent directory may hold anything (e.g. the system temp dir).
-    ignored: (p: string) => {
-      const full = resolve(p);
-      return full !== parent && full !== target && !full.startsWith(inside);
-    },
-  });
+  let closed = false;
+  const reportError = (e: unknown) => options.onError?.(e instanceof Error ? e : new Error(String(e)));
   const fire = () => {
     timer = undefined;
     options.onChange();
   };
-  watcher.on("all", (_event: string, p: string) => {
-    const full = resolve(p);
-    if (full !== target && !full.startsWith(inside)) return;
+  const changed = () => {
     generation++;
     if (timer) clearTimeout(timer);
     timer = setTimeout(fire, options.debounceMs);
+  };
+
+  let inner: FSWatcher | undefined;
+  // Ready once a watcher of the bundle path has finished its first scan: one replaced before its
+  // scan ends (the path renamed over at once) never gets there, its successor does.
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolveReady) => {
+    markReady = resolveReady;
   });
-  watcher.on("error", (e: unknown) => options.onError?.(e instanceof Error ? e : new Error(String(e))));
-  const ready = new Promise<void>((resolveReady) => watcher.once("ready", () => resolveReady()));
+  /** (Re)starts chokidar on the bundle path. */
+  const watchTarget = (): void => {
+    const previous = inner;
+    inner = watch(target, {
+      ignoreInitial: true,
+      // Editors that write via a temp file and rename produce unlink+add; chokidar folds them into change.
+      atomic: true,
+      followSymlinks: false,
+    });
+    inner.on("all", changed);
+    inner.on("error", reportError);
+    inner.once("ready", markReady);
+    void previous?.close().catch(reportError);
+  };
+
+  let outer: NodeWatcher | undefined;
+  try {
+    outer = watchDirectory(dirname(target), { persistent: true }, (_event, filename) => {
+      if (closed || filename !== name) return;
+      changed();
+      // The path may now be another file or directory (renamed over it): watch that one.
+      watchTarget();
+    });
+    outer.on("error", reportError);
+  } catch (e) {
+    // No parent directory to watch (it does not exist yet): the bundle itself is still watched.
+    reportError(e);
+  }
+  watchTarget();
   return {
     ready,
     get generation() {
       return generation;
     },
     async close() {
+      closed = true;
       if (timer) clearTimeout(timer);
-      await watcher.close();
+      outer?.close();
+      await inner?.close();
     },
   };
 }

@@ -18,6 +18,7 @@ import {
 import type { Dispatcher } from "undici";
 import { isHttpUpstream, type UpstreamConfig } from "../config/schema.js";
 import { GatewayError } from "../errors.js";
+import { DirectCalls } from "./direct-calls.js";
 import { UndiciHttpTransport } from "./http-transport.js";
 import { StdioUpstreamTransport } from "./stdio-transport.js";
 
@@ -50,6 +51,8 @@ export class UpstreamConnection {
   readonly config: UpstreamConfig;
   readonly transportKind: "http" | "stdio";
   private readonly client: Client;
+  /** Forwarded requests, sent on the client's transport without the SDK's request machinery. */
+  private direct: DirectCalls | undefined;
   private closedByUs = false;
   /** Set once the handshake succeeded: a close before that is a failed start, not a lost connection. */
   private connected = false;
@@ -79,6 +82,7 @@ export class UpstreamConnection {
     this.client.fallbackRequestHandler = async (request, extra) => handlers.onRequest(this, request, extra.signal);
     this.client.onclose = () => {
       this.closed = true;
+      this.direct?.failAll();
       handlers.onClose(this, this.connected && !this.closedByUs);
     };
     // Transport errors surface as failed requests; the client's own error hook only needs silencing.
@@ -92,6 +96,7 @@ export class UpstreamConnection {
       await this.client.connect(transport, { timeout: this.config.connect_timeout_ms });
       this.connected = true;
       keepProgressBeforeResponses(transport);
+      this.direct = takeDirectCalls(transport);
     } catch (e) {
       this.closedByUs = true;
       await transport.close().catch(() => {});
@@ -122,6 +127,13 @@ export class UpstreamConnection {
     const seq = ++this.inflightSeq;
     this.inflight.set(seq, sessionId);
     try {
+      if (this.direct) {
+        return await this.direct.call(method, params, {
+          signal: options.signal,
+          onProgress: options.onProgress,
+          timeoutMs: this.config.timeout_ms,
+        });
+      }
       return await this.client.request({ method, params } as ClientRequest, ResultSchema, {
         signal: options.signal,
         timeout: this.config.timeout_ms,
@@ -198,6 +210,20 @@ function keepProgressBeforeResponses(transport: Transport): void {
     }
     deliver(message, extra);
   };
+}
+
+/**
+ * Routes the answers to direct calls (see direct-calls.ts) off the transport before the SDK client
+ * sees them; the client keeps everything else.
+ */
+function takeDirectCalls(transport: Transport): DirectCalls | undefined {
+  const deliver = transport.onmessage;
+  if (!deliver) return undefined;
+  const direct = new DirectCalls((message) => transport.send(message));
+  transport.onmessage = (message, extra) => {
+    if (!direct.intercept(message)) deliver(message, extra);
+  };
+  return direct;
 }
 
 /** A short description of an error for logs and client messages. */

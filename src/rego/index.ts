@@ -196,14 +196,10 @@ class Prepared implements PreparedQuery {
   }
 
   query(options?: QueryOptions): Record<string, Json>[] {
-    return this.run(options, false).map((s) => {
-      const row: Record<string, Json> = {};
-      for (const v of this.q.vars) {
-        const val = s.slots[v.slot];
-        if (val !== undefined) row[v.name] = toJson(val);
-      }
-      return row;
-    });
+    const solutions = this.run(options, false);
+    const rows: Record<string, Json>[] = new Array(solutions.length);
+    for (let i = 0; i < solutions.length; i++) rows[i] = this.bindingsOf(solutions[i] as Solution);
+    return rows;
   }
 
   eval(options?: QueryOptions): EvalResult[] {
@@ -212,19 +208,35 @@ class Prepared implements PreparedQuery {
       this.q.original.map((e) => e.loc),
     );
     const texts = this.texts;
-    return this.run(options, true).map((s) => {
-      const bindings: Record<string, Json> = {};
-      for (const v of this.q.vars) {
-        const val = s.slots[v.slot];
-        if (val !== undefined) bindings[v.name] = toJson(val);
+    const original = this.q.original;
+    const solutions = this.run(options, true);
+    const results: EvalResult[] = new Array(solutions.length);
+    for (let i = 0; i < solutions.length; i++) {
+      const s = solutions[i] as Solution;
+      const expressions: ExpressionResult[] = new Array(original.length);
+      for (let j = 0; j < original.length; j++) {
+        const loc = (original[j] as (typeof original)[number]).loc;
+        expressions[j] = {
+          value: toJson(s.exprValues[j] as Value),
+          text: texts[j] ?? "",
+          location: { row: loc.row, col: loc.col },
+        };
       }
-      const expressions = this.q.original.map((e, i) => ({
-        value: toJson(s.exprValues[i] as Value),
-        text: texts[i] ?? "",
-        location: { row: e.loc.row, col: e.loc.col },
-      }));
-      return { expressions, bindings };
-    });
+      results[i] = { expressions, bindings: this.bindingsOf(s) };
+    }
+    return results;
+  }
+
+  /** A solution's query variables as JSON (those starting with `_` or `$` are not among q.vars). */
+  private bindingsOf(s: Solution): Record<string, Json> {
+    const row: Record<string, Json> = {};
+    const vars = this.q.vars;
+    for (let i = 0; i < vars.length; i++) {
+      const v = vars[i] as (typeof vars)[number];
+      const val = s.slots[v.slot];
+      if (val !== undefined) row[v.name] = toJson(val);
+    }
+    return row;
   }
 }
 

@@ -86,13 +86,24 @@ function encodeComposite(v: Value): string {
   return `{${parts.join(",")}}`;
 }
 
-/** Shared by empty sets and objects, which allocate their own map on the first insertion. */
+/** Shared by empty sets and objects, which allocate their own collection on the first insertion. */
 const EMPTY_MAP: ReadonlyMap<string, never> = new Map<string, never>();
 
-/** A Rego set: unordered, unique by value. */
+/** Orders `[key, value]` entries whose keys are all strings. */
+const byStringKey = (a: [Value, Value], b: [Value, Value]): number => compareStrings(a[0] as string, b[0] as string);
+
+/**
+ * A Rego set: unordered, unique by value.
+ *
+ * Most sets hold only strings, and a string is its own canonical key, so members start in a plain
+ * `Set<string>` (no key to compute); the first non-string member moves them all into a map by
+ * canonical key. Either way iteration follows insertion order.
+ */
 export class RegoSet {
-  /** By canonical key; created on the first insertion (many sets a policy builds stay empty). */
-  private items: Map<string, Value> | undefined;
+  /** Members while all are strings; created on the first insertion (many sets stay empty). */
+  private strings: Set<string> | undefined;
+  /** Members by canonical key, once some member is not a string (then `strings` is unused). */
+  private general: Map<string, Value> | undefined;
   private sortedCache: Value[] | undefined;
 
   constructor(values?: Iterable<Value>) {
@@ -101,53 +112,90 @@ export class RegoSet {
 
   /** Adds a value (builder use only). Returns true when it was new. */
   add(v: Value): boolean {
-    const k = keyOf(v);
-    this.items ??= new Map();
-    const items = this.items;
-    if (typeof v === "string") {
-      // One lookup: a string equal to a member is the same value, so overwriting it changes nothing.
-      const before = items.size;
-      items.set(k, v);
-      if (items.size === before) return false;
-    } else {
-      if (items.has(k)) return false;
-      items.set(k, v);
+    const general = this.general;
+    if (general === undefined && typeof v === "string") {
+      let strings = this.strings;
+      if (strings === undefined) {
+        strings = new Set();
+        this.strings = strings;
+      }
+      // One lookup: adding a present member changes nothing.
+      const before = strings.size;
+      strings.add(v);
+      if (strings.size === before) return false;
+      this.sortedCache = undefined;
+      return true;
     }
+    const members = general ?? this.toGeneral();
+    const k = keyOf(v);
+    if (members.has(k)) return false;
+    members.set(k, v);
     this.sortedCache = undefined;
     return true;
   }
 
   has(v: Value): boolean {
-    return this.items?.has(keyOf(v)) ?? false;
+    const general = this.general;
+    if (general !== undefined) return general.has(keyOf(v));
+    // Only strings so far: a value of another type is no member.
+    return typeof v === "string" && this.strings !== undefined && this.strings.has(v);
   }
 
   get size(): number {
-    return this.items === undefined ? 0 : this.items.size;
+    return (this.general ?? this.strings)?.size ?? 0;
   }
 
   values(): IterableIterator<Value> {
-    return (this.items ?? EMPTY_MAP).values();
+    return (this.general ?? this.strings ?? EMPTY_MAP).values();
   }
 
   [Symbol.iterator](): IterableIterator<Value> {
-    return (this.items ?? EMPTY_MAP).values();
+    return (this.general ?? this.strings ?? EMPTY_MAP).values();
+  }
+
+  /** A new set with the same members in the same order, to add to (cheaper than adding each). */
+  copy(): RegoSet {
+    const out = new RegoSet();
+    if (this.general !== undefined) out.general = new Map(this.general);
+    else if (this.strings !== undefined) out.strings = new Set(this.strings);
+    return out;
   }
 
   /** Elements in OPA's sort order (cached). */
   sorted(): Value[] {
-    if (!this.sortedCache) this.sortedCache = this.items === undefined ? [] : [...this.items.values()].sort(compare);
+    if (this.sortedCache === undefined) {
+      if (this.general !== undefined) this.sortedCache = [...this.general.values()].sort(compare);
+      else this.sortedCache = this.strings === undefined ? [] : [...this.strings].sort(compareStrings);
+    }
     return this.sortedCache;
+  }
+
+  /** Moves the string members into the general map, in insertion order. */
+  private toGeneral(): Map<string, Value> {
+    const general = new Map<string, Value>();
+    if (this.strings !== undefined) for (const s of this.strings) general.set(keyOf(s), s);
+    this.strings = undefined;
+    this.general = general;
+    return general;
   }
 }
 
-/** A Rego object: keys may be any value; string keys take the fast path. */
+/**
+ * A Rego object: keys may be any value.
+ *
+ * Like sets, objects whose keys are all strings keep them in a `Map<string, Value>` (no canonical
+ * key, no `[key, value]` pair per entry); the first non-string key moves every entry into a map of
+ * pairs by canonical key. Either way iteration follows insertion order.
+ */
 export class RegoObject {
-  /** Entries by canonical key; created on the first insertion. */
-  private entriesByKey: Map<string, [Value, Value]> | undefined;
+  /** Values by key while every key is a string; created on the first insertion. */
+  private strings: Map<string, Value> | undefined;
+  /** Entries by canonical key, once some key is not a string (then `strings` is unused). */
+  private general: Map<string, [Value, Value]> | undefined;
   private sortedCache: [Value, Value][] | undefined;
   /**
    * A plain JSON object not yet converted (see `fromJsonLazy`): `get` converts the members it is
-   * asked for, anything that needs them all converts the rest first.
+   * asked for, anything that needs them all converts the rest first. Only ever set in string mode.
    */
   private source: Record<string, unknown> | undefined;
 
@@ -164,26 +212,40 @@ export class RegoObject {
 
   /** Sets a key (builder use only). */
   set(k: Value, v: Value): void {
-    if (this.source) this.materialize();
-    this.entriesByKey ??= new Map();
-    this.entriesByKey.set(keyOf(k), [k, v]);
+    if (this.source !== undefined) this.materialize();
     this.sortedCache = undefined;
+    const general = this.general;
+    if (general === undefined && typeof k === "string") {
+      let strings = this.strings;
+      if (strings === undefined) {
+        strings = new Map();
+        this.strings = strings;
+      }
+      strings.set(k, v);
+      return;
+    }
+    (general ?? this.toGeneral()).set(keyOf(k), [k, v]);
   }
 
   get(k: Value): Value | undefined {
-    if (this.entriesByKey !== undefined) {
-      const e = this.entriesByKey.get(keyOf(k));
-      if (e !== undefined) return e[1];
+    const general = this.general;
+    if (general !== undefined) return general.get(keyOf(k))?.[1];
+    // String mode (or empty): a key of another type is absent.
+    if (typeof k !== "string") return undefined;
+    const strings = this.strings;
+    if (strings !== undefined) {
+      const v = strings.get(k);
+      if (v !== undefined) return v;
     }
     const source = this.source;
-    if (source === undefined || typeof k !== "string" || !Object.hasOwn(source, k)) return undefined;
+    if (source === undefined || !Object.hasOwn(source, k)) return undefined;
     const raw = source[k];
     if (raw === undefined) return undefined;
     // A scalar converts to itself: nothing worth keeping. Collections are kept, converted once.
     if (raw === null || typeof raw !== "object") return fromJson(raw);
     const v = fromJsonLazy(raw);
-    this.entriesByKey ??= new Map();
-    this.entriesByKey.set(keyOf(k), [k, v]);
+    if (strings === undefined) this.strings = new Map([[k, v]]);
+    else strings.set(k, v);
     return v;
   }
 
@@ -192,38 +254,55 @@ export class RegoObject {
   }
 
   delete(k: Value): void {
-    if (this.source) this.materialize();
-    this.entriesByKey?.delete(keyOf(k));
+    if (this.source !== undefined) this.materialize();
+    if (this.general !== undefined) this.general.delete(keyOf(k));
+    else if (typeof k === "string") this.strings?.delete(k);
     this.sortedCache = undefined;
   }
 
   get size(): number {
-    if (this.source) this.materialize();
-    return this.entriesByKey === undefined ? 0 : this.entriesByKey.size;
+    if (this.source !== undefined) this.materialize();
+    return (this.general ?? this.strings)?.size ?? 0;
   }
 
   keys(): Value[] {
-    if (this.source) this.materialize();
-    const out: Value[] = [];
-    if (this.entriesByKey) for (const e of this.entriesByKey.values()) out.push(e[0]);
-    return out;
+    if (this.source !== undefined) this.materialize();
+    if (this.general !== undefined) {
+      const out: Value[] = [];
+      for (const e of this.general.values()) out.push(e[0]);
+      return out;
+    }
+    return this.strings === undefined ? [] : [...this.strings.keys()];
   }
 
   entries(): IterableIterator<[Value, Value]> {
-    if (this.source) this.materialize();
-    return (this.entriesByKey ?? EMPTY_MAP).values();
+    if (this.source !== undefined) this.materialize();
+    if (this.general !== undefined) return this.general.values();
+    return (this.strings ?? EMPTY_MAP).entries();
   }
 
   [Symbol.iterator](): IterableIterator<[Value, Value]> {
     return this.entries();
   }
 
+  /** A new object with the same entries in the same order, to change (cheaper than setting each). */
+  copy(): RegoObject {
+    if (this.source !== undefined) this.materialize();
+    const out = new RegoObject();
+    if (this.general !== undefined) out.general = new Map(this.general);
+    else if (this.strings !== undefined) out.strings = new Map(this.strings);
+    return out;
+  }
+
   /** Entries sorted by key in OPA's order (cached). */
   sortedEntries(): [Value, Value][] {
-    if (this.source) this.materialize();
-    if (!this.sortedCache) {
-      this.sortedCache =
-        this.entriesByKey === undefined ? [] : [...this.entriesByKey.values()].sort((a, b) => compare(a[0], b[0]));
+    if (this.source !== undefined) this.materialize();
+    if (this.sortedCache === undefined) {
+      if (this.general !== undefined) {
+        this.sortedCache = [...this.general.values()].sort((a, b) => compare(a[0], b[0]));
+      } else {
+        this.sortedCache = this.strings === undefined ? [] : [...this.strings.entries()].sort(byStringKey);
+      }
     }
     return this.sortedCache;
   }
@@ -232,14 +311,23 @@ export class RegoObject {
   private materialize(): void {
     const source = this.source as Record<string, unknown>;
     this.source = undefined;
-    const converted = this.entriesByKey;
-    const entries = new Map<string, [Value, Value]>();
-    this.entriesByKey = entries;
-    for (const [k, raw] of Object.entries(source)) {
+    const converted = this.strings;
+    const strings = new Map<string, Value>();
+    this.strings = strings;
+    for (const k of Object.keys(source)) {
+      const raw = source[k];
       if (raw === undefined) continue;
-      const key = keyOf(k);
-      entries.set(key, converted?.get(key) ?? [k, fromJsonLazy(raw)]);
+      strings.set(k, converted?.get(k) ?? fromJsonLazy(raw));
     }
+  }
+
+  /** Moves the string-keyed entries into the general map, in insertion order (never with a source). */
+  private toGeneral(): Map<string, [Value, Value]> {
+    const general = new Map<string, [Value, Value]>();
+    if (this.strings !== undefined) for (const [k, v] of this.strings) general.set(keyOf(k), [k, v]);
+    this.strings = undefined;
+    this.general = general;
+    return general;
   }
 }
 

@@ -5,7 +5,7 @@
 import { RE2JS } from "re2js";
 import { BuiltinError, BuiltinTypeError } from "../errors.js";
 import { typeName, type Value } from "../value.js";
-import { argString, type BuiltinContext, type BuiltinDecl, operandError, T } from "./types.js";
+import { argString, type BuiltinDecl, operandError, T } from "./types.js";
 
 /** An RE2 escape for one code point, safe both inside and outside character classes. */
 const esc = (cp: number): string => `\\x{${cp.toString(16)}}`;
@@ -149,7 +149,6 @@ export function globToRegex(pattern: string, delimiters: number[]): string {
   return out + ")".repeat(depth);
 }
 
-const DOT = ".".charCodeAt(0);
 const META = /[*?[\]{}\\,]/;
 
 /** Matches a string against a compiled glob. */
@@ -183,13 +182,33 @@ function fastMatcher(pattern: string, delimiters: number[]): GlobMatcher | undef
   return undefined;
 }
 
-/** A delimiters operand, converted, with the cache namespace of globs compiled for it. */
+/** A delimiters operand, converted, with the globs compiled for it. */
 interface Delimiters {
   codePoints: number[];
-  namespace: string;
+  /** Matchers by pattern, shared by every operand with the same delimiters (see matchersFor). */
+  matchers: Map<string, GlobMatcher>;
 }
 
-const NO_DELIMITERS: Delimiters = { codePoints: [], namespace: "glob.match:" };
+/**
+ * Compiled globs by delimiters (as a string), then pattern. Patterns and delimiters may come from
+ * input, so both levels are bounded: past the limit a map starts over (compiling again is cheap).
+ */
+const matchersByDelimiters = new Map<string, Map<string, GlobMatcher>>();
+const MAX_DELIMITER_SETS = 64;
+const MAX_GLOBS_PER_DELIMITERS = 4096;
+
+function matchersFor(codePoints: number[]): Map<string, GlobMatcher> {
+  const key = codePoints.join(",");
+  let matchers = matchersByDelimiters.get(key);
+  if (matchers === undefined) {
+    if (matchersByDelimiters.size >= MAX_DELIMITER_SETS) matchersByDelimiters.clear();
+    matchers = new Map();
+    matchersByDelimiters.set(key, matchers);
+  }
+  return matchers;
+}
+
+const NO_DELIMITERS: Delimiters = { codePoints: [], matchers: matchersFor([]) };
 
 /** Converted operands by array: a policy's delimiters are usually one constant array. */
 const delimitersByArray = new WeakMap<Value[], Delimiters>();
@@ -202,31 +221,26 @@ let lastDelimiters: Delimiters = NO_DELIMITERS;
 function delimitersOf(v: Value): Delimiters {
   if (v === null) return NO_DELIMITERS;
   if (v === lastArray) return lastDelimiters;
-  const hit = Array.isArray(v) ? delimitersByArray.get(v) : undefined;
-  if (hit) {
-    lastArray = v as Value[];
-    lastDelimiters = hit;
-    return hit;
+  let out = Array.isArray(v) ? delimitersByArray.get(v) : undefined;
+  if (out === undefined) {
+    const codePoints = delimitersOperand(v);
+    out = { codePoints, matchers: matchersFor(codePoints) };
+    delimitersByArray.set(v as Value[], out);
   }
-  const codePoints = delimitersOperand(v);
-  const namespace =
-    codePoints.length === 1 && codePoints[0] === DOT ? "glob.match" : `glob.match:${codePoints.join(",")}`;
-  const out = { codePoints, namespace };
-  if (Array.isArray(v)) delimitersByArray.set(v, out);
+  lastArray = v as Value[];
+  lastDelimiters = out;
   return out;
 }
 
-function compileGlob(
-  ctx: BuiltinContext,
-  pattern: string,
-  { codePoints: delimiters, namespace }: Delimiters,
-): GlobMatcher {
-  const cached = ctx.compiled.get(namespace, pattern);
-  if (cached) return cached as GlobMatcher;
+/** The matcher of a pattern, compiled on first use (throws BuiltinError for a bad pattern). */
+function compileGlob(pattern: string, { codePoints: delimiters, matchers }: Delimiters): GlobMatcher {
+  const cached = matchers.get(pattern);
+  if (cached !== undefined) return cached;
   // Parsing through RE2 also validates the pattern, even when a fast matcher will run it.
   const re = RE2JS.compile(globToRegex(pattern, delimiters));
   const matcher = fastMatcher(pattern, delimiters) ?? ((s: string) => re.matches(s));
-  ctx.compiled.set(namespace, pattern, matcher);
+  if (matchers.size >= MAX_GLOBS_PER_DELIMITERS) matchers.clear();
+  matchers.set(pattern, matcher);
   return matcher;
 }
 
@@ -268,11 +282,11 @@ export const globBuiltins: BuiltinDecl[] = [
     ],
     result: T.boolean,
     doc: 'Parses and matches strings against the glob notation (`*`, `**`, `?`, `[a-z]`, `[!a]`, `{a,b}`). An empty delimiter array means ["."]; null means no delimiters.',
-    impl(args, ctx) {
+    impl(args) {
       const pattern = argString(args, 1);
       const delimiters = delimitersOf(args[1] as Value);
       const match = argString(args, 3);
-      return compileGlob(ctx, pattern, delimiters)(match);
+      return compileGlob(pattern, delimiters)(match);
     },
   },
   {

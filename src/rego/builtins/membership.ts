@@ -4,7 +4,12 @@ import { type BuiltinDecl, T } from "./types.js";
 
 function member(x: Value, xs: Value): boolean {
   if (xs instanceof RegoSet) return xs.has(x);
-  if (Array.isArray(xs)) return xs.some((v) => equals(v, x));
+  if (Array.isArray(xs)) {
+    // A string equals only a string of the same characters: no need for equals' type dispatch.
+    if (typeof x === "string") return xs.includes(x);
+    for (let i = 0; i < xs.length; i++) if (equals(xs[i] as Value, x)) return true;
+    return false;
+  }
   if (xs instanceof RegoObject) {
     for (const [, v] of xs) if (equals(v, x)) return true;
   }

@@ -215,6 +215,7 @@ export const numberBuiltins: BuiltinDecl[] = [
       const [x, y] = asDoubles(args) as [Value, Value];
       if (typeof x === "number" && typeof y === "number") return addNumbers(x, -y);
       if (x instanceof RegoSet && y instanceof RegoSet) {
+        if (y.size === 0) return x.copy();
         const out = new RegoSet();
         for (const v of x) if (!y.has(v)) out.add(v);
         return out;

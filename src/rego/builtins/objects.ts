@@ -35,7 +35,7 @@ function keysParam(args: Value[]): RegoSet {
 
 /** Recursive merge where b wins, except that two object values are merged. */
 function mergeObjects(a: RegoObject, b: RegoObject): RegoObject {
-  const out = new RegoObject(a.entries());
+  const out = a.copy();
   for (const [k, bv] of b) {
     const av = out.get(k);
     out.set(k, av instanceof RegoObject && bv instanceof RegoObject ? mergeObjects(av, bv) : bv);

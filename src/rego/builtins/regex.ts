@@ -5,6 +5,7 @@
 import { RE2JS } from "re2js";
 import { BuiltinError } from "../errors.js";
 import type { Value } from "../value.js";
+import { mayMatch, regexPrefilter } from "./regex-prefilter.js";
 import { goQuote } from "./sprintf.js";
 import { argInt, argString, type BuiltinContext, type BuiltinDecl, T } from "./types.js";
 
@@ -310,10 +311,20 @@ function globsIntersect(s1: string, s2: string): boolean {
 
 const S = T.string;
 
+/** Unanchored search with a pattern's prefilter in front of re2js. */
+type Matcher = (s: string) => boolean;
+
 function matchImpl(args: Value[], ctx: BuiltinContext): Value {
   const pattern = argString(args, 1);
   const value = argString(args, 2);
-  return getRegex(ctx, pattern).test(value);
+  let matcher = ctx.compiled.get("regex.match", pattern) as Matcher | undefined;
+  if (matcher === undefined) {
+    const re = compile(pattern);
+    const prefilter = regexPrefilter(pattern);
+    matcher = prefilter === undefined ? (s) => re.test(s) : (s) => mayMatch(prefilter, s) && re.test(s);
+    ctx.compiled.set("regex.match", pattern, matcher);
+  }
+  return matcher(value);
 }
 
 const matchArgs = [

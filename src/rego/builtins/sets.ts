@@ -39,7 +39,9 @@ export const setBuiltins: BuiltinDecl[] = [
     impl: (args) => {
       const x = argSet(args, 1);
       const y = argSet(args, 2);
-      return new RegoSet([...x, ...y]);
+      const out = x.copy();
+      for (const v of y) out.add(v);
+      return out;
     },
   },
   {

@@ -131,6 +131,24 @@ export interface CRule {
   /** What rego.metadata.rule() and rego.metadata.chain() return inside this rule. */
   metadataRule: Value;
   metadataChain: Value;
+  /**
+   * The rule's body compiled to JavaScript (eval/codegen), made after a few interpreted runs:
+   * undefined while not attempted, null when the generator does not support the rule.
+   */
+  compiled: CompiledRule | null | undefined;
+  /** Interpreted runs so far, counted until the rule is compiled. */
+  runs: number;
+}
+
+/**
+ * A rule compiled by eval/codegen: runs the body, passing each solution's value to the sink;
+ * returns 0 (no solution), 1 (solved) or 2 (stopped early, as RuleSink.emit asks).
+ */
+export type CompiledRule = (ctx: EvalContext, sink: ValueSink, args: Value[] | undefined) => number;
+
+/** What a compiled rule hands its values to (eval/sinks.ts). */
+export interface ValueSink {
+  accept(v: Value, r: CRule): void;
 }
 
 export type RuleKind = "complete" | "multi" | "partial" | "function";
@@ -149,7 +167,17 @@ export interface RuleSet {
   arity: number;
   /** Filled by the indexer when rules can be selected by input values. */
   index: RuleIndex | undefined;
+  /**
+   * The value of a rule set (for a function: of a call) computed by one generated function
+   * (eval/codegen): undefined while not attempted, null when not supported.
+   */
+  compiled: CompiledRuleSet | null | undefined;
+  /** Evaluations so far, counted until the rule set is compiled. */
+  runs: number;
 }
+
+/** A rule set compiled by eval/codegen: its value, or a function's result for `args` (undefined when no rule applies). */
+export type CompiledRuleSet = (ctx: EvalContext, args: Value[] | undefined) => Value | undefined;
 
 /** Rules grouped by the value of one input path they test for equality. */
 export interface RuleIndex {

@@ -114,6 +114,8 @@ export class Lowerer {
       annotations: rule.annotations,
       metadataRule: null,
       metadataChain: null,
+      compiled: undefined,
+      runs: 0,
     };
   }
 

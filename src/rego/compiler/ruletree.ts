@@ -50,7 +50,18 @@ export function addRule(
   const name = dataName(path);
   let rs = node.ruleSet;
   if (!rs) {
-    rs = { id: -1, path, name, kind, rules: [], defaultRule: undefined, arity, index: undefined };
+    rs = {
+      id: -1,
+      path,
+      name,
+      kind,
+      rules: [],
+      defaultRule: undefined,
+      arity,
+      index: undefined,
+      compiled: undefined,
+      runs: 0,
+    };
     node.ruleSet = rs;
   } else if (rs.kind !== kind) {
     // A default value is compatible with single-value ref-head rules at the same node.

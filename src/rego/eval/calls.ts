@@ -3,6 +3,7 @@ import type { FnTarget } from "../compiler/ir.js";
 import { findNode } from "../compiler/ruletree.js";
 import { BuiltinError, BuiltinTypeError, type Location, RegoError } from "../errors.js";
 import { formatValue, RegoObject, type Value, withDoubles } from "../value.js";
+import { codegenApplies, compiledRuleSet } from "./codegen/index.js";
 import type { EvalContext } from "./context.js";
 import { runRule } from "./documents.js";
 import { firstValue, type Slots, type VK } from "./evaluator.js";
@@ -103,10 +104,18 @@ function callUser(ctx: EvalContext, fn: Extract<FnTarget, { kind: "user" }>, arg
 }
 
 /** A user function's result for `args`; undefined when no definition applies. */
-function userResult(ctx: EvalContext, fn: Extract<FnTarget, { kind: "user" }>, args: Value[]): Value | undefined {
+export function userResult(
+  ctx: EvalContext,
+  fn: Extract<FnTarget, { kind: "user" }>,
+  args: Value[],
+): Value | undefined {
   fn.ruleSet ??= findNode(ctx.policy.root, fn.path)?.ruleSet ?? null;
   const rs = fn.ruleSet;
   if (rs?.kind !== "function") return undefined;
+  if (codegenApplies(ctx)) {
+    const compiled = rs.compiled === undefined ? compiledRuleSet(ctx.policy, rs) : rs.compiled;
+    if (compiled !== null && compiled !== undefined) return compiled(ctx, args);
+  }
   const sink = new SingleValueSink(ctx, "functions must not produce multiple outputs for same inputs");
   for (const r of rs.rules) runRule(ctx, r, sink, args);
   let result = sink.value;

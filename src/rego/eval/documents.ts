@@ -6,6 +6,7 @@ import type { CRule, CTerm, DataStart, RuleNode, RuleSet } from "../compiler/ir.
 import { RegoError } from "../errors.js";
 import { equals, keyOf, RegoObject, RegoSet, type Value } from "../value.js";
 import { bindParams, directPrefix, evalBody, FAIL, generate, PASS } from "./body.js";
+import { codegenApplies, compiledRule, compiledRuleSet } from "./codegen/index.js";
 import { type EvalContext, pathKey, UNDEFINED } from "./context.js";
 import { childOf, evalTerm, evalTerms, firstValue, type Slots, unifyValue, type VK, walkValue } from "./evaluator.js";
 import { singleValue, walkSingle } from "./single.js";
@@ -112,7 +113,7 @@ function walkBase(ctx: EvalContext, base: Value, path: CTerm[], i: number, slots
  * The deepest node a path's constant string prefix reaches, stopping at the first node with rules;
  * and, when the prefix leaves the tree, how far it goes below it (see DataStart).
  */
-function startOf(root: RuleNode, path: CTerm[]): DataStart {
+export function startOf(root: RuleNode, path: CTerm[]): DataStart {
   let node = root;
   let depth = 0;
   let baseDepth = -1;
@@ -250,6 +251,14 @@ export function ruleSetValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
   const cached = ctx.cache[rs.id];
   if (cached !== undefined) return cached === UNDEFINED ? undefined : cached;
   let v: Value | undefined;
+  // A function rule set has no value of its own (its calls go through userResult).
+  const compilable = rs.kind !== "function" && codegenApplies(ctx);
+  const compiled = compilable ? (rs.compiled === undefined ? compiledRuleSet(ctx.policy, rs) : rs.compiled) : null;
+  if (compiled !== null && compiled !== undefined) {
+    v = compiled(ctx, undefined);
+    ctx.cache[rs.id] = v === undefined ? UNDEFINED : v;
+    return v;
+  }
   switch (rs.kind) {
     case "complete":
       v = completeValue(ctx, rs);
@@ -286,7 +295,17 @@ function candidates(ctx: EvalContext, rs: RuleSet): CRule[] {
  * `sink.emit` with the rule and its slots. Stops early when that returns true.
  */
 export function runRule(ctx: EvalContext, rule: CRule, sink: RuleSink, args?: Value[]): boolean {
+  const compiledOk = codegenApplies(ctx);
   for (let r: CRule | undefined = rule; r; r = r.else) {
+    if (compiledOk) {
+      const f = r.compiled === undefined ? compiledRule(ctx.policy, r) : r.compiled;
+      if (f !== null && f !== undefined) {
+        const outcome = f(ctx, sink, args);
+        if (outcome === STOPPED) return true;
+        if (outcome === SOLVED) return false;
+        continue;
+      }
+    }
     // A rule without variables never writes a slot: all such rules share one empty array.
     const slots: Slots = r.nslots === 0 ? NO_SLOTS : new Array(r.nslots);
     let outcome: number;
@@ -378,6 +397,10 @@ function partialValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
   let any = false;
   for (const rule of candidates(ctx, rs)) {
     runRule(ctx, rule, {
+      // Compiled rules (which call accept) are never partial: see codegen/index.ts.
+      accept: () => {
+        throw new RegoError("eval_internal_error", "compiled partial rule");
+      },
       emit: (r, slots) => {
         evalTerms(ctx, r.refTail, slots, (keys) =>
           evalTerm(ctx, r.key ?? r.value ?? TRUE_TERM, slots, (v) => {

@@ -2,15 +2,18 @@
  * Receivers of rule solutions (see runRule). One object per rule set evaluation holds what the
  * solutions add up to, instead of a closure per rule and per solution.
  */
-import type { CRule, CTerm } from "../compiler/ir.js";
+import type { CRule, CTerm, ValueSink } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
 import { equals, RegoSet, type Value } from "../value.js";
 import type { EvalContext } from "./context.js";
 import { evalTerm, type Slots } from "./evaluator.js";
 import { isSingle, singleValue } from "./single.js";
 
-/** Receives each solution of a rule's body; returns true to stop the enumeration. */
-export interface RuleSink {
+/**
+ * Receives each solution of a rule's body; returns true to stop the enumeration. Rules compiled
+ * by eval/codegen compute the solution's value themselves and hand it to `accept`.
+ */
+export interface RuleSink extends ValueSink {
   emit(r: CRule, slots: Slots): boolean;
 }
 
@@ -41,7 +44,7 @@ export class SingleValueSink implements RuleSink {
     return vt.t === "const";
   }
 
-  private accept(v: Value, r: CRule): void {
+  accept(v: Value, r: CRule): void {
     if (this.value === undefined) this.value = v;
     else if (!equals(this.value, v)) throw new RegoError("eval_conflict_error", this.conflict, r.loc);
   }
@@ -65,5 +68,9 @@ export class SetSink implements RuleSink {
       });
     }
     return false;
+  }
+
+  accept(v: Value): void {
+    this.set.add(v);
   }
 }

@@ -28,6 +28,10 @@ describe("count", () => {
     assert.equal(call("count", "abcde"), 5);
     assert.equal(call("count", "åäö"), 3);
     assert.equal(call("count", "😀x"), 2);
+    // Lone surrogates count as one each, as the string iterator counts them.
+    assert.equal(call("count", "\uD800x"), 2);
+    assert.equal(call("count", "a😀\uDC00"), 3);
+    assert.equal(call("count", "x".repeat(2001)), 2001);
   });
 
   it("rejects other types", () => {
