@@ -25,7 +25,8 @@ export function runCase(c: ConformanceCase, timeoutMs: number): CaseOutcome {
     c.modules.forEach((src, i) => {
       modules[`test-${i}.rego`] = src;
     });
-    const policy = compile({ modules, data: c.data ?? {} });
+    // OPA runs these cases with its test-only builtins (test.sleep) registered.
+    const policy = compile({ modules, data: c.data ?? {}, testBuiltins: true });
     const options: QueryOptions = { strictBuiltinErrors: c.strictError, timeoutMs };
     if (c.inputTerm !== undefined) options.input = parseValue(c.inputTerm);
     else if (c.input !== undefined) options.input = c.input;

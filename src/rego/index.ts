@@ -5,7 +5,7 @@
  *   policy.query("data.test.p = x", { input });                           // -> [{ x: ... }]
  */
 import type { Module } from "./ast.js";
-import { BUILTINS, FORBIDDEN, SPECIALS } from "./builtins/index.js";
+import { BUILTINS, BUILTINS_WITH_TESTING, FORBIDDEN, SPECIALS } from "./builtins/index.js";
 import { type CompiledPolicy, type CompiledQuery, compileModules, compileQuery } from "./compiler/index.js";
 import { instrumentPolicy, type TraceEvent } from "./compiler/instrument.js";
 import { type Location, RegoError } from "./errors.js";
@@ -30,6 +30,11 @@ export interface CompileOptions {
    * slower: never for serving decisions. Without it a policy has no tracing cost at all.
    */
   instrument?: boolean;
+  /**
+   * Also accept the builtins only test harnesses have (`test.sleep`), as OPA's test runner does.
+   * Never for serving decisions.
+   */
+  testBuiltins?: boolean;
 }
 
 export interface QueryOptions {
@@ -110,7 +115,9 @@ export function compile(options: CompileOptions): Policy {
     const first = errors[0] as RegoError;
     throw new RegoError(first.code, first.message, first.location, errors);
   }
-  const compiled = guardDepth(() => compileModules(modules, BUILTINS, SPECIALS, FORBIDDEN));
+  const compiled = guardDepth(() =>
+    compileModules(modules, options.testBuiltins === true ? BUILTINS_WITH_TESTING : BUILTINS, SPECIALS, FORBIDDEN),
+  );
   if (options.instrument === true) instrumentPolicy(compiled);
   const baseData = options.data === undefined ? new RegoObject() : fromJson(options.data);
   return new CompiledRegoPolicy(compiled, baseData);

@@ -36,6 +36,36 @@ function numberKey(n: number | bigint): string {
   return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
 }
 
+/**
+ * The source text of number literals beyond the double range (`2e308`), by value. OPA keeps a
+ * number's literal text, and sprintf prints such a number by it (it fits neither an int64, nor a
+ * big.Int when written with an exponent, nor a float64). Bounded: policies write few such literals.
+ */
+const outOfRangeTexts = new Map<bigint, string>();
+const MAX_OUT_OF_RANGE_TEXTS = 1024;
+
+/**
+ * The exact integer a decimal literal beyond the double range denotes (`2e308`, `-1.5e400`), with
+ * its text remembered for sprintf; undefined when the literal is not an integer or its exponent
+ * is beyond 10,000 (the digits would cost more than they are worth).
+ */
+export function outOfRangeLiteral(raw: string): bigint | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d+))?[eE]\+?(\d+)$/.exec(raw);
+  if (!m) return undefined;
+  const fraction = m[3] ?? "";
+  const exponent = Number(m[4]) - fraction.length;
+  if (exponent < 0 || exponent > 10_000) return undefined;
+  const digits = BigInt(`${m[2]}${fraction}`) * 10n ** BigInt(exponent);
+  const value = m[1] === "-" ? -digits : digits;
+  if (!outOfRangeTexts.has(value) && outOfRangeTexts.size < MAX_OUT_OF_RANGE_TEXTS) outOfRangeTexts.set(value, raw);
+  return value;
+}
+
+/** The literal text of a number beyond the double range, when a policy wrote it (see outOfRangeLiteral). */
+export function outOfRangeText(v: bigint): string | undefined {
+  return outOfRangeTexts.get(v);
+}
+
 /** An exact integer in its one representation: a number within ±2^53, else a bigint. */
 export function normalizeInteger(b: bigint): number | bigint {
   return b >= MIN_SAFE && b <= MAX_SAFE ? Number(b) : b;
@@ -105,6 +135,8 @@ export class RegoSet {
   /** Members by canonical key, once some member is not a string (then `strings` is unused). */
   private general: Map<string, Value> | undefined;
   private sortedCache: Value[] | undefined;
+  /** The members as an array, in insertion order (see members). */
+  private listCache: Value[] | undefined;
 
   constructor(values?: Iterable<Value>) {
     if (values) for (const v of values) this.add(v);
@@ -124,6 +156,7 @@ export class RegoSet {
       strings.add(v);
       if (strings.size === before) return false;
       this.sortedCache = undefined;
+      this.listCache = undefined;
       return true;
     }
     const members = general ?? this.toGeneral();
@@ -131,6 +164,7 @@ export class RegoSet {
     if (members.has(k)) return false;
     members.set(k, v);
     this.sortedCache = undefined;
+    this.listCache = undefined;
     return true;
   }
 
@@ -159,6 +193,15 @@ export class RegoSet {
     if (this.general !== undefined) out.general = new Map(this.general);
     else if (this.strings !== undefined) out.strings = new Set(this.strings);
     return out;
+  }
+
+  /**
+   * The members in insertion order, as an array (cached until the next insertion): what compiled
+   * loops iterate, without an iterator and a result object per member.
+   */
+  members(): Value[] {
+    this.listCache ??= [...(this.general ?? this.strings ?? EMPTY_MAP).values()];
+    return this.listCache;
   }
 
   /** Elements in OPA's sort order (cached). */
@@ -193,6 +236,9 @@ export class RegoObject {
   /** Entries by canonical key, once some key is not a string (then `strings` is unused). */
   private general: Map<string, [Value, Value]> | undefined;
   private sortedCache: [Value, Value][] | undefined;
+  /** Keys and values as arrays, in insertion order (see memberKeys). */
+  private keyList: Value[] | undefined;
+  private valueList: Value[] | undefined;
   /**
    * A plain JSON object not yet converted (see `fromJsonLazy`): `get` converts the members it is
    * asked for, anything that needs them all converts the rest first. Only ever set in string mode.
@@ -214,6 +260,8 @@ export class RegoObject {
   set(k: Value, v: Value): void {
     if (this.source !== undefined) this.materialize();
     this.sortedCache = undefined;
+    this.keyList = undefined;
+    this.valueList = undefined;
     const general = this.general;
     if (general === undefined && typeof k === "string") {
       let strings = this.strings;
@@ -228,21 +276,26 @@ export class RegoObject {
   }
 
   get(k: Value): Value | undefined {
-    const general = this.general;
-    if (general !== undefined) return general.get(keyOf(k))?.[1];
-    // String mode (or empty): a key of another type is absent.
-    if (typeof k !== "string") return undefined;
+    if (typeof k !== "string") {
+      // String mode (or empty) holds no key of another type.
+      const general = this.general;
+      return general === undefined ? undefined : general.get(keyOf(k))?.[1];
+    }
     const strings = this.strings;
     if (strings !== undefined) {
       const v = strings.get(k);
       if (v !== undefined) return v;
-    }
+    } else if (this.general !== undefined) return this.general.get(keyOf(k))?.[1];
     const source = this.source;
-    if (source === undefined || !Object.hasOwn(source, k)) return undefined;
+    if (source === undefined) return undefined;
     const raw = source[k];
-    if (raw === undefined) return undefined;
-    // A scalar converts to itself: nothing worth keeping. Collections are kept, converted once.
-    if (raw === null || typeof raw !== "object") return fromJson(raw);
+    // Strings, numbers and booleans convert to themselves (no prototype member is one of those,
+    // hence the own-member check only where it matters).
+    const type = typeof raw;
+    if (type === "string" || type === "boolean")
+      return Object.hasOwn(source, k) ? (raw as string | boolean) : undefined;
+    if (raw === undefined || !Object.hasOwn(source, k)) return undefined;
+    if (raw === null || type !== "object") return fromJson(raw);
     const v = fromJsonLazy(raw);
     if (strings === undefined) this.strings = new Map([[k, v]]);
     else strings.set(k, v);
@@ -258,6 +311,8 @@ export class RegoObject {
     if (this.general !== undefined) this.general.delete(keyOf(k));
     else if (typeof k === "string") this.strings?.delete(k);
     this.sortedCache = undefined;
+    this.keyList = undefined;
+    this.valueList = undefined;
   }
 
   get size(): number {
@@ -292,6 +347,49 @@ export class RegoObject {
     if (this.general !== undefined) out.general = new Map(this.general);
     else if (this.strings !== undefined) out.strings = new Map(this.strings);
     return out;
+  }
+
+  /** The keys in insertion order, as an array (cached until the next change); see memberValues. */
+  memberKeys(): Value[] {
+    if (this.keyList === undefined) this.fillLists();
+    return this.keyList as Value[];
+  }
+
+  /** The values in insertion order, matching memberKeys index by index (cached). */
+  memberValues(): Value[] {
+    if (this.valueList === undefined) this.fillLists();
+    return this.valueList as Value[];
+  }
+
+  private fillLists(): void {
+    if (this.source !== undefined) this.materialize();
+    const keys: Value[] = [];
+    const values: Value[] = [];
+    if (this.general !== undefined) {
+      for (const [k, v] of this.general.values()) {
+        keys.push(k);
+        values.push(v);
+      }
+    } else if (this.strings !== undefined) {
+      for (const [k, v] of this.strings) {
+        keys.push(k);
+        values.push(v);
+      }
+    }
+    this.keyList = keys;
+    this.valueList = values;
+  }
+
+  /**
+   * The keys in OPA's order when all are strings (else undefined): what JSON output needs, without
+   * the entry pairs of sortedEntries.
+   */
+  sortedStringKeys(): string[] | undefined {
+    if (this.source !== undefined) this.materialize();
+    if (this.general !== undefined) return undefined;
+    if (this.strings === undefined) return [];
+    const keys = [...this.strings.keys()];
+    return keys.length < 2 ? keys : keys.sort(compareStrings);
   }
 
   /** Entries sorted by key in OPA's order (cached). */
@@ -511,8 +609,24 @@ export function toJson(v: Value): Json {
   if (Array.isArray(v)) return v.map(toJson);
   if (v instanceof RegoSet) return v.sorted().map(toJson);
   const out: { [key: string]: Json } = {};
-  for (const [k, val] of v.sortedEntries()) out[typeof k === "string" ? k : JSON.stringify(toJson(k))] = toJson(val);
+  const keys = v.sortedStringKeys();
+  if (keys !== undefined) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      setMember(out, k, toJson(v.get(k) as Value));
+    }
+    return out;
+  }
+  for (const [k, val] of v.sortedEntries())
+    setMember(out, typeof k === "string" ? k : JSON.stringify(toJson(k)), toJson(val));
   return out;
+}
+
+/** Sets an own member, also one named `__proto__` (which plain assignment would take as the prototype). */
+function setMember(out: { [key: string]: Json }, k: string, v: Json): void {
+  if (k === "__proto__")
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
 }
 
 /** Formats a number as OPA prints it (integers without exponent, others in shortest form). */

@@ -26,6 +26,7 @@ import { semverBuiltins } from "./semver.js";
 import { setBuiltins } from "./sets.js";
 import { sprintfBuiltins } from "./sprintf.js";
 import { stringBuiltins } from "./strings.js";
+import { testingBuiltins } from "./testing.js";
 import { timeBuiltins } from "./time.js";
 import { typeBuiltins } from "./typechecks.js";
 import type { BuiltinDecl } from "./types.js";
@@ -85,6 +86,12 @@ function uniform(d: BuiltinDecl): BuiltinDecl {
 
 /** Every builtin by name. */
 export const BUILTINS: ReadonlyMap<string, BuiltinDecl> = new Map(families.flat().map((d) => [d.name, uniform(d)]));
+
+/** Every builtin, and those only test harnesses get (test.sleep). */
+export const BUILTINS_WITH_TESTING: ReadonlyMap<string, BuiltinDecl> = new Map([
+  ...BUILTINS,
+  ...testingBuiltins.map((d): [string, BuiltinDecl] => [d.name, uniform(d)]),
+]);
 
 /** Builtins implemented by the evaluator itself (they need evaluation state), with arity (-1: variadic). */
 export const SPECIALS: ReadonlyMap<string, number> = new Map([

@@ -3,7 +3,7 @@
  * *big.Int beyond int64), other numbers float64, strings stay strings, and every other value is
  * passed as its Rego text (so `%d` of `true` prints `%!d(string=true)`, as OPA does).
  */
-import { formatNumber, RegoObject, RegoSet, type Value } from "../value.js";
+import { formatNumber, outOfRangeText, RegoObject, RegoSet, type Value } from "../value.js";
 import { type Flags, formatBigInt, formatFloat, sharpFloat } from "./sprintf-numbers.js";
 import { argString, type BuiltinDecl, operandError, T } from "./types.js";
 
@@ -99,8 +99,13 @@ export function regoString(v: Value): string {
 const int64Limit = 2 ** 63;
 
 function toArg(v: Value): Arg {
-  if (typeof v === "bigint")
-    return v > -BigInt(int64Limit) && v < BigInt(int64Limit) ? { kind: "int", v } : { kind: "big", v };
+  if (typeof v === "bigint") {
+    if (v > -BigInt(int64Limit) && v < BigInt(int64Limit)) return { kind: "int", v };
+    // OPA's operand is a number's text; written with an exponent and beyond float64, it prints as written.
+    const text = outOfRangeText(v);
+    if (text !== undefined && !/^-?\d+$/.test(text)) return { kind: "str", v: text };
+    return { kind: "big", v };
+  }
   if (typeof v === "number") {
     if (Number.isInteger(v))
       return Math.abs(v) < int64Limit ? { kind: "int", v: BigInt(v) } : { kind: "big", v: BigInt(v) };

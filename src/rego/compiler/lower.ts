@@ -5,7 +5,7 @@
 import type { Expr, Rule, Term, VarTerm, WithModifier } from "../ast.js";
 import type { BuiltinDecl } from "../builtins/types.js";
 import { type Location, RegoError } from "../errors.js";
-import { normalizeInteger, RegoObject, RegoSet, type Value } from "../value.js";
+import { normalizeInteger, outOfRangeLiteral, RegoObject, RegoSet, type Value } from "../value.js";
 import type { CExpr, CRule, CTerm, CWith, FnTarget } from "./ir.js";
 import {
   collectDeclared,
@@ -428,6 +428,13 @@ export class Lowerer {
       case "string":
         return { t: "const", v: t.value };
       case "number": {
+        // A literal beyond the double range (`2e308`) is an integer: kept exact, as OPA keeps it.
+        if (!Number.isFinite(t.value)) {
+          const exact = outOfRangeLiteral(t.raw);
+          if (exact === undefined) return { t: "const", v: t.value };
+          this.sawBigInteger = true;
+          return { t: "const", v: exact };
+        }
         // An integer literal beyond 2^53 keeps its exact value, as OPA's numbers do.
         if (Number.isSafeInteger(t.value) || !/^-?\d+$/.test(t.raw)) return { t: "const", v: t.value };
         const big = BigInt(t.raw);

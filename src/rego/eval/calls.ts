@@ -87,15 +87,27 @@ export function builtinResult(
     const operands = ctx.exactIntegers && !fn.decl.exactIntegers ? args.map(withDoubles) : args;
     return fn.decl.impl(operands, ctx.builtin);
   } catch (e) {
-    if (e instanceof RegoError) throw e;
-    let err: RegoError;
-    if (e instanceof BuiltinTypeError) err = new RegoError("eval_type_error", `${fn.name}: ${e.message}`, loc);
-    else if (e instanceof BuiltinError) err = new RegoError("eval_builtin_error", `${fn.name}: ${e.message}`, loc);
-    else if (e instanceof RangeError) throw e;
-    else err = new RegoError("eval_builtin_error", `${fn.name}: ${e instanceof Error ? e.message : String(e)}`, loc);
-    if (ctx.strict) throw err;
-    return undefined;
+    return builtinFailure(ctx, fn, e, loc);
   }
+}
+
+/**
+ * What a builtin that threw gives: its error as OPA reports it (thrown in strict mode, else the
+ * call is undefined); errors of the evaluation itself (RegoError, stack overflow) pass through.
+ */
+export function builtinFailure(
+  ctx: EvalContext,
+  fn: Extract<FnTarget, { kind: "builtin" }>,
+  e: unknown,
+  loc: Location,
+): undefined {
+  if (e instanceof RegoError || e instanceof RangeError) throw e;
+  let err: RegoError;
+  if (e instanceof BuiltinTypeError) err = new RegoError("eval_type_error", `${fn.name}: ${e.message}`, loc);
+  else if (e instanceof BuiltinError) err = new RegoError("eval_builtin_error", `${fn.name}: ${e.message}`, loc);
+  else err = new RegoError("eval_builtin_error", `${fn.name}: ${e instanceof Error ? e.message : String(e)}`, loc);
+  if (ctx.strict) throw err;
+  return undefined;
 }
 
 function callUser(ctx: EvalContext, fn: Extract<FnTarget, { kind: "user" }>, args: Value[], k: VK): boolean {

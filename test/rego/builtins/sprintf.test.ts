@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { sprintfBuiltins } from "../../../src/rego/builtins/sprintf.js";
 import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinTypeError } from "../../../src/rego/errors.js";
+import { compile } from "../../../src/rego/index.js";
 import { fromJson, RegoSet, type Value } from "../../../src/rego/value.js";
 
 const ctx = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(64), print() {} };
@@ -84,5 +85,19 @@ describe("sprintf", () => {
       () => sprintf("%s", "x"),
       (e: unknown) => e instanceof BuiltinTypeError && e.message === "operand 2 must be array but got string",
     );
+  });
+});
+
+describe("numbers beyond the double range", () => {
+  it("keep their exact value, and sprintf prints a literal written with an exponent as written (as OPA)", () => {
+    const policy = compile({
+      modules: {
+        "n.rego":
+          'package n\n\nv := sprintf("%v|%d", [2e308, 2e308])\n\nbigger if 2e308 > 1e308\n\nsame if 2e308 == 20e307\n\nneg := sprintf("%v", [-3.5e400])\n',
+      },
+    });
+    assert.deepEqual(policy.query("data.n.v = v"), [{ v: "2e308|%!d(string=2e308)" }]);
+    assert.deepEqual(policy.query("data.n.bigger = b; data.n.same = s"), [{ b: true, s: true }]);
+    assert.deepEqual(policy.query("data.n.neg = v"), [{ v: "-3.5e400" }]);
   });
 });

@@ -302,31 +302,23 @@ class RuleEmitter {
 
   /**
    * Iterates the members of `domain` as someIn/forEachMember do (arrays: index and item; objects:
-   * key and value; sets: the member twice; anything else: nothing), one step per member.
+   * key and value; sets: the member twice; anything else: nothing), one step per member, in the
+   * same order. Sets and objects are walked through their cached member arrays (no iterator).
    */
   private members(domain: string, scope: Scope, member: (key: string, value: string, inner: Scope) => void): void {
     const n = this.counter++;
-    const [arr, iter, isObject, index, key, value, loop] = ["a", "it", "o", "i", "k", "v", "L"].map((p) => `${p}${n}`);
-    this.line(`let ${arr}, ${iter}, ${isObject} = false, ${index} = 0;`);
-    this.line(`if (Array.isArray(${domain})) ${arr} = ${domain};`);
-    this.line(`else if (${domain} instanceof RegoObject) { ${iter} = ${domain}.entries(); ${isObject} = true; }`);
-    this.line(`else if (${domain} instanceof RegoSet) ${iter} = ${domain}.values();`);
-    this.open(`${loop}: for (;;) {`);
-    this.line(`let ${key}, ${value};`);
-    this.open(`if (${arr} !== undefined) {`);
-    this.line(`if (${index} >= ${arr}.length) break;`);
-    this.line(`${key} = ${index}; ${value} = ${arr}[${index}]; ${index}++;`);
-    this.close("}");
-    this.open(`else if (${iter} !== undefined) {`);
-    this.line(`const r = ${iter}.next();`);
-    this.line("if (r.done) break;");
+    const [items, keys, isSet, index, value, loop] = ["a", "ks", "st", "i", "v", "L"].map((p) => `${p}${n}`);
+    this.line(`let ${items} = NO_MEMBERS, ${keys}, ${isSet} = false;`);
+    this.line(`if (Array.isArray(${domain})) ${items} = ${domain};`);
     this.line(
-      `if (${isObject}) { ${key} = r.value[0]; ${value} = r.value[1]; } else { ${key} = r.value; ${value} = r.value; }`,
+      `else if (${domain} instanceof RegoObject) { ${items} = ${domain}.memberValues(); ${keys} = ${domain}.memberKeys(); }`,
     );
-    this.close("}");
-    this.line("else break;");
+    this.line(`else if (${domain} instanceof RegoSet) { ${items} = ${domain}.members(); ${isSet} = true; }`);
+    this.open(`${loop}: for (let ${index} = 0; ${index} < ${items}.length; ${index}++) {`);
+    this.line(`const ${value} = ${items}[${index}];`);
     this.line("tick(ctx);");
-    member(key as string, value as string, { bound: scope.bound, fail: `continue ${loop};` });
+    const key = `(${keys} !== undefined ? ${keys}[${index}] : ${isSet} ? ${value} : ${index})`;
+    member(key, value as string, { bound: scope.bound, fail: `continue ${loop};` });
     this.close("}");
   }
 
@@ -514,11 +506,16 @@ class RuleEmitter {
       return x;
     }
     const target = this.constant(fn);
-    const call =
-      fn.kind === "builtin"
-        ? `builtinResult(ctx, ${target}, [${values.join(", ")}], ${this.constant(loc)})`
-        : `userResult(ctx, ${target}, [${values.join(", ")}])`;
-    this.line(`const ${x} = ${call};`);
+    const list = `[${values.join(", ")}]`;
+    if (fn.kind === "user") this.line(`const ${x} = userResult(ctx, ${target}, ${list});`);
+    else {
+      // As builtinResult, with the builtin called from this site alone (V8 can inline it here).
+      const operands = fn.decl.exactIntegers === true ? list : `ctx.exactIntegers ? ${list}.map(withDoubles) : ${list}`;
+      this.line(`let ${x};`);
+      this.line(
+        `try { ${x} = ${target}.decl.impl(${operands}, ctx.builtin); } catch (e) { ${x} = builtinFailure(ctx, ${target}, e, ${this.constant(loc)}); }`,
+      );
+    }
     this.line(`if (${x} === undefined) ${scope.fail}`);
     return x;
   }

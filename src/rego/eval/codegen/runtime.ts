@@ -4,8 +4,8 @@
  */
 import type { DataStart, RuleSet } from "../../compiler/ir.js";
 import { type Location, RegoError } from "../../errors.js";
-import { compare, equals, RegoObject, RegoSet, type Value } from "../../value.js";
-import { builtinResult, userResult } from "../calls.js";
+import { compare, equals, RegoObject, RegoSet, type Value, withDoubles } from "../../value.js";
+import { builtinFailure, userResult } from "../calls.js";
 import { type EvalContext, tick, UNDEFINED } from "../context.js";
 import { ruleSetValue } from "../documents.js";
 import { childOf, firstValue } from "../evaluator.js";
@@ -51,6 +51,9 @@ function defaultValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
   return rs.defaultRule ? firstValue(ctx, rs.defaultRule.value ?? TRUE_TERM, []) : undefined;
 }
 
+/** What a loop over something other than a collection iterates: nothing. */
+const NO_MEMBERS: readonly Value[] = Object.freeze([]);
+
 function buildHelpers() {
   return {
     tick,
@@ -58,7 +61,8 @@ function buildHelpers() {
     equals,
     compare,
     ruleSetValue,
-    builtinResult,
+    builtinFailure,
+    withDoubles,
     userResult,
     UNDEF: UNDEFINED,
     RegoSet,
@@ -69,6 +73,7 @@ function buildHelpers() {
     completeConflict,
     functionConflict,
     defaultValue,
+    NO_MEMBERS,
   };
 }
 
