@@ -2,6 +2,7 @@
  * The audit trail: one JSON line per client request, written by pino to a file or stdout. Raw
  * arguments are left out unless configured; a SHA-256 digest of their canonical JSON stands in.
  */
+import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
 import pino, { type Logger } from "pino";
 
@@ -90,7 +91,10 @@ export function openAuditLog(path: string, options: { includeArguments: boolean 
   return {
     includeArguments: options.includeArguments,
     write(record) {
-      logger.info(record);
+      // The line pino would write ({"kind":"audit","time":...,...record}), serialised in one
+      // JSON.stringify of the record instead of pino's member-by-member serialiser: a record is
+      // written for every request, and it is plain JSON data of a known shape.
+      destination.write(`{"kind":"audit","time":"${new Date().toISOString()}",${JSON.stringify(record).slice(1)}\n`);
       afterWrite();
     },
     writeEvent(event, fields) {
@@ -119,7 +123,14 @@ export function openAuditLog(path: string, options: { includeArguments: boolean 
 
 /** SHA-256 (hex) of the canonical JSON of `value`: keys sorted at every level. */
 export function argumentsDigest(value: unknown): string {
-  return `sha256:${createHash("sha256").update(canonicalJson(value)).digest("hex")}`;
+  return `sha256:${sha256Hex(canonicalJson(value))}`;
+}
+
+/** crypto.hash (Node 20.12 and later): one call, no Hash object per digest. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
+
+function sha256Hex(text: string): string {
+  return oneShotHash ? oneShotHash("sha256", text, "hex") : createHash("sha256").update(text).digest("hex");
 }
 
 function canonicalJson(value: unknown): string {
