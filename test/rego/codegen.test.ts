@@ -178,6 +178,21 @@ rule_ref := count(pairs) + count(set_members)
 # Builtin errors: undefined unless strict.
 bad_number := to_number(input.word)
 
+# Relation builtins: one solution per result, output patterns, negated, inside every.
+walked contains [path, value] if {
+  walk(input.groups, [path, value])
+  is_string(value)
+}
+
+leaf_count := count([v | walk(input.groups, [_, v]); is_string(v)])
+
+no_skip_anywhere if not walk(input.groups, [_, "skip"])
+
+all_leaves_short if every xs in input.groups {
+  every x in xs { count(x) < 3 }
+  not walk(xs, [_, "b1"])
+}
+
 # Queries over the whole package read every rule.
 `;
 
@@ -241,6 +256,10 @@ const rules = [
   "names_of_teams",
   "rule_ref",
   "bad_number",
+  "walked",
+  "leaf_count",
+  "no_skip_anywhere",
+  "all_leaves_short",
 ];
 
 describe("compiled rules", () => {

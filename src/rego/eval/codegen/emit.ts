@@ -68,6 +68,11 @@ export function generateRuleSet(policy: CompiledPolicy, rs: RuleSet): CompiledRu
   return build(policy, (emitter) => emitter.ruleSet(rs));
 }
 
+/** Whether a call's target is a relation builtin (one result per solution, e.g. `walk`). */
+function isRelation(fn: FnTarget): boolean {
+  return fn.kind === "builtin" && fn.decl.kind === "relation";
+}
+
 /** A multi-value rule (`p contains x`): its solutions give its key. */
 function isMulti(r: CRule): boolean {
   return r.key !== undefined && r.args === undefined;
@@ -216,6 +221,11 @@ class RuleEmitter {
         this.someIn(e, current, (inner) => this.body(body, next, inner, done));
         return;
       }
+      if (e.kind === "call" && !e.negated && isRelation(e.fn)) {
+        const next = i + 1;
+        this.relation(e, current, (inner) => this.body(body, next, inner, done));
+        return;
+      }
       current = e.negated ? this.negation(e, current) : this.test(e, current);
     }
     done(current);
@@ -230,6 +240,7 @@ class RuleEmitter {
     const inner: Scope = { bound: scope.bound, fail: `break ${label};` };
     const found = (): void => this.line(`${holds} = true; break ${label};`);
     if (e.kind === "somein") this.someIn(e, inner, found);
+    else if (e.kind === "call" && isRelation(e.fn)) this.relation(e, inner, found);
     else {
       this.test(e, inner);
       found();
@@ -246,6 +257,28 @@ class RuleEmitter {
       const bound = e.key === undefined ? inner : this.unifyWith(e.key, key, inner);
       member(this.unifyWith(e.value, value, bound));
     });
+  }
+
+  /**
+   * A relation builtin's call (`walk(x, [path, value])`): one solution per result, each unified
+   * with the output pattern, as callBuiltin passes them on.
+   */
+  private relation(e: CExpr & { kind: "call" }, scope: Scope, member: (scope: Scope) => void): void {
+    const fn = e.fn;
+    if (fn.kind !== "builtin" || e.out === undefined) throw new Unsupported();
+    const results = this.builtinCall(
+      fn,
+      e.args.map((a) => this.term(a, scope)),
+      e.loc,
+      scope,
+    );
+    this.line(`if (!Array.isArray(${results})) ${scope.fail}`);
+    const n = this.counter++;
+    const [index, loop] = [`i${n}`, `L${n}`];
+    this.open(`${loop}: for (let ${index} = 0; ${index} < ${results}.length; ${index}++) {`);
+    this.line("tick(ctx);");
+    member(this.unifyWith(e.out, `${results}[${index}]`, { bound: scope.bound, fail: `continue ${loop};` }));
+    this.close("}");
   }
 
   /** An expression with at most one solution, ignoring its negation: returns the scope after it. */
@@ -505,17 +538,25 @@ class RuleEmitter {
       this.line(`const ${x} = ${inline(values[0] as string, values[1] as string)};`);
       return x;
     }
+    if (fn.kind === "builtin") return this.builtinCall(fn, values, loc, scope);
+    this.line(`const ${x} = userResult(ctx, ${this.constant(fn)}, [${values.join(", ")}]);`);
+    this.line(`if (${x} === undefined) ${scope.fail}`);
+    return x;
+  }
+
+  /**
+   * A builtin's result on computed operands, as builtinResult computes it, but called from this
+   * site alone (V8 can inline the builtin here); an undefined result gives up the solution.
+   */
+  private builtinCall(fn: FnTarget & { kind: "builtin" }, values: string[], loc: Location, scope: Scope): string {
     const target = this.constant(fn);
     const list = `[${values.join(", ")}]`;
-    if (fn.kind === "user") this.line(`const ${x} = userResult(ctx, ${target}, ${list});`);
-    else {
-      // As builtinResult, with the builtin called from this site alone (V8 can inline it here).
-      const operands = fn.decl.exactIntegers === true ? list : `ctx.exactIntegers ? ${list}.map(withDoubles) : ${list}`;
-      this.line(`let ${x};`);
-      this.line(
-        `try { ${x} = ${target}.decl.impl(${operands}, ctx.builtin); } catch (e) { ${x} = builtinFailure(ctx, ${target}, e, ${this.constant(loc)}); }`,
-      );
-    }
+    const operands = fn.decl.exactIntegers === true ? list : `ctx.exactIntegers ? ${list}.map(withDoubles) : ${list}`;
+    const x = this.name("t");
+    this.line(`let ${x};`);
+    this.line(
+      `try { ${x} = ${target}.decl.impl(${operands}, ctx.builtin); } catch (e) { ${x} = builtinFailure(ctx, ${target}, e, ${this.constant(loc)}); }`,
+    );
     this.line(`if (${x} === undefined) ${scope.fail}`);
     return x;
   }
