@@ -19,10 +19,11 @@ import {
   type Result,
 } from "@modelcontextprotocol/sdk/types.js";
 import { GatewayError } from "../errors.js";
+import type { Cancellation } from "./cancellation.js";
 
 /** Options of one call. */
 export interface DirectCallOptions {
-  signal?: AbortSignal | undefined;
+  signal?: Cancellation | undefined;
   onProgress?: ((progress: Progress) => void) | undefined;
   timeoutMs: number;
 }
@@ -109,10 +110,11 @@ export class DirectCalls {
     };
     return new Promise<Result>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      let stopListening: (() => void) | undefined;
       const settle = () => {
         this.pending.delete(id);
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        stopListening?.();
       };
       /** Gives up on the call and tells the upstream, as the SDK does on timeout and abort. */
       const cancel = (reason: unknown) => {
@@ -125,7 +127,7 @@ export class DirectCalls {
         }).catch(() => {});
         reject(reason);
       };
-      const onAbort = () => cancel(signal?.reason);
+      const onAbort = (reason: unknown) => cancel(reason);
       const onTimeout = () =>
         cancel(new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: timeoutMs }));
       this.pending.set(id, {
@@ -145,7 +147,7 @@ export class DirectCalls {
         },
       });
       timer = setTimeout(onTimeout, timeoutMs);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      stopListening = signal?.onAbort(onAbort);
       this.send(message).catch((e: unknown) => {
         if (!this.pending.has(id)) return;
         settle();

@@ -17,6 +17,7 @@ import type { Config } from "../config/schema.js";
 import type { Decider, Decision } from "../engine/decider.js";
 import { GatewayError, toGatewayError } from "../errors.js";
 import type { Json } from "../rego/index.js";
+import type { Cancellation } from "./cancellation.js";
 import { type Catalog, routeResource } from "./catalog.js";
 import { auditIdentity, buildInput, type CallContext, type InputTarget } from "./input.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -67,7 +68,7 @@ export class Dispatcher {
     session: ClientSession,
     request: JSONRPCRequest,
     context: CallContext,
-    signal: AbortSignal,
+    signal: Cancellation,
   ): Promise<JSONRPCMessage> {
     const started = performance.now();
     const record: AuditRecord = {
@@ -122,7 +123,7 @@ export class Dispatcher {
     session: ClientSession,
     request: JSONRPCRequest,
     context: CallContext,
-    signal: AbortSignal,
+    signal: Cancellation,
     record: AuditRecord,
     decider: Decider,
   ): Promise<Result> {
@@ -230,7 +231,7 @@ export class Dispatcher {
     request: JSONRPCRequest,
     route: Route,
     context: CallContext,
-    signal: AbortSignal,
+    signal: Cancellation,
     record: AuditRecord,
     decider: Decider,
   ): Promise<Result> {

@@ -21,6 +21,7 @@ import type { AuditLog } from "../audit/audit.js";
 import { type Config, type HttpUpstreamConfig, isHttpUpstream } from "../config/schema.js";
 import type { PolicyStatus, PolicyStore } from "../engine/policy-store.js";
 import { GATEWAY_ERRORS, GatewayError } from "../errors.js";
+import { Cancellation } from "./cancellation.js";
 import { buildCatalog, type Catalog } from "./catalog.js";
 import { Dispatcher } from "./dispatch.js";
 import { auditIdentity, type CallContext, type Identity } from "./input.js";
@@ -213,11 +214,11 @@ export class Gateway {
       channel.finish({ jsonrpc: "2.0", id: request.id, error });
       return;
     }
-    const abort = new AbortController();
+    const abort = new Cancellation();
     session.inflight.set(request.id, { id: request.id, method: request.method, channel, abort });
     this.activeRequests++;
     try {
-      const response = await this.dispatcher.handle(session, request, context, abort.signal);
+      const response = await this.dispatcher.handle(session, request, context, abort);
       if (!channel.closed) channel.finish(response);
     } finally {
       session.inflight.delete(request.id);
@@ -303,7 +304,8 @@ export class Gateway {
     };
   }
 
-  private async catalogFor(session: ClientSession): Promise<Catalog> {
+  // Not async: the cached catalog's promise is handed out as it is, without a wrapper per call.
+  private catalogFor(session: ClientSession): Promise<Catalog> {
     if (session.catalog && this.catalogEpochs.get(session) === this.epoch) return session.catalog;
     const epoch = this.epoch;
     const catalog = buildCatalog(

@@ -12,6 +12,7 @@ import type {
   Result,
 } from "@modelcontextprotocol/sdk/types.js";
 import { GatewayError } from "../errors.js";
+import type { Cancellation } from "./cancellation.js";
 import type { Catalog } from "./catalog.js";
 import type { Identity } from "./input.js";
 import type { UpstreamConnection } from "./upstream.js";
@@ -40,7 +41,7 @@ export interface InflightRequest {
   id: RequestId;
   method: string;
   channel: ResponseChannel;
-  abort: AbortController;
+  abort: Cancellation;
 }
 
 interface PendingClientRequest {

@@ -18,6 +18,7 @@ import {
 import type { Dispatcher } from "undici";
 import { isHttpUpstream, type UpstreamConfig } from "../config/schema.js";
 import { GatewayError } from "../errors.js";
+import type { Cancellation } from "./cancellation.js";
 import { DirectCalls } from "./direct-calls.js";
 import { UndiciHttpTransport } from "./http-transport.js";
 import { StdioUpstreamTransport } from "./stdio-transport.js";
@@ -38,7 +39,7 @@ export interface UpstreamHandlers {
 
 /** Options of one forwarded request. */
 export interface ForwardOptions {
-  signal?: AbortSignal;
+  signal?: Cancellation;
   /** Called with the upstream's progress; the gateway maps it to the client's own token. */
   onProgress?: (progress: Progress) => void;
 }
@@ -135,7 +136,7 @@ export class UpstreamConnection {
         });
       }
       return await this.client.request({ method, params } as ClientRequest, ResultSchema, {
-        signal: options.signal,
+        signal: options.signal?.signal,
         timeout: this.config.timeout_ms,
         onprogress: options.onProgress,
         resetTimeoutOnProgress: options.onProgress !== undefined,
