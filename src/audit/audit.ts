@@ -51,20 +51,25 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
-/** Bytes of records a turn may gather before they are written anyway (below sonic-boom's 16 KiB write size). */
-const TURN_BUFFER_BYTES = 8192;
+/** Characters of records a turn may gather before they are written anyway. */
+const TURN_BUFFER_CHARS = 65_536;
 
-/** Opens the audit log at `path` (`-` = stdout). */
-export function openAuditLog(path: string, options: { includeArguments: boolean }): AuditLog {
-  // Records of one event-loop turn are written together, synchronously, when the turn ends: one
-  // write per turn on the main thread. Asynchronous writes would hand every record to a libuv worker
-  // thread, and that hand-off (two thread wake-ups per record) cost more CPU than the request itself.
-  // A crash loses at most the records of the turn it happens in.
-  const destination = pino.destination({
-    dest: path === "-" ? 1 : path,
-    sync: true,
-    minLength: TURN_BUFFER_BYTES,
-    mkdir: true,
+/** Opens the audit log at `path` (`-` = stdout); `onError` hears of failed writes (never thrown). */
+export function openAuditLog(
+  path: string,
+  options: { includeArguments: boolean; onError?: (error: Error) => void },
+): AuditLog {
+  // The records of one event-loop turn are joined and written together, synchronously, when the
+  // turn ends: one write per turn on the main thread. Asynchronous writes would hand every record
+  // to a libuv worker thread (two thread wake-ups per record, more CPU than the request itself),
+  // and the destination's own buffering measures its whole buffer on every write. A crash loses
+  // at most the records of the turn it happens in.
+  const destination = pino.destination({ dest: path === "-" ? 1 : path, sync: true, mkdir: true });
+  // A failed write (disk full, closed stdout) is reported, not thrown: serving goes on.
+  let failed = false;
+  destination.on("error", (e: Error) => {
+    failed = true;
+    options.onError?.(e);
   });
   const logger: Logger = pino(
     {
@@ -76,17 +81,20 @@ export function openAuditLog(path: string, options: { includeArguments: boolean 
     },
     destination,
   );
+  let pending: string[] = [];
+  let pendingChars = 0;
   let flushScheduled = false;
   let closing = false;
-  // A write error is emitted by the destination (as with asynchronous writes); records stay queued.
   const flush = () => {
-    flushScheduled = false;
-    if (!closing) destination.flush();
+    if (pending.length === 0) return;
+    const text = pending.join("");
+    pending = [];
+    pendingChars = 0;
+    destination.write(text);
   };
-  const afterWrite = () => {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(flush);
+  const scheduledFlush = () => {
+    flushScheduled = false;
+    if (!closing) flush();
   };
   return {
     includeArguments: options.includeArguments,
@@ -94,24 +102,38 @@ export function openAuditLog(path: string, options: { includeArguments: boolean 
       // The line pino would write ({"kind":"audit","time":...,...record}), serialised in one
       // JSON.stringify of the record instead of pino's member-by-member serialiser: a record is
       // written for every request, and it is plain JSON data of a known shape.
-      destination.write(`{"kind":"audit","time":"${new Date().toISOString()}",${JSON.stringify(record).slice(1)}\n`);
-      afterWrite();
+      const line = `{"kind":"audit","time":"${new Date().toISOString()}",${JSON.stringify(record).slice(1)}\n`;
+      pending.push(line);
+      pendingChars += line.length;
+      if (pendingChars >= TURN_BUFFER_CHARS) flush();
+      else if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(scheduledFlush);
+      }
     },
     writeEvent(event, fields) {
+      // After the records before it, in order.
+      flush();
       logger.info(fields, event);
-      afterWrite();
     },
     close() {
       closing = true;
+      flush();
       return new Promise((resolve) => {
+        // Writes are synchronous, so nothing is left in the destination's buffer but what failed to
+        // write; its flushSync would retry that forever (sonic-boom loops on ENOSPC), so it is not called.
         const finish = () => {
-          try {
-            destination.flushSync();
-          } catch {
-            // Nothing buffered, or the file is gone: nothing more can be written either way.
-          }
           if (path === "-") return resolve();
-          destination.once("close", () => resolve());
+          // A destination that could not write (disk full) may never close: it is dropped.
+          if (failed) {
+            destination.destroy();
+            return resolve();
+          }
+          const timer = setTimeout(resolve, 2000);
+          destination.once("close", () => {
+            clearTimeout(timer);
+            resolve();
+          });
           destination.end();
         };
         if ((destination as unknown as { fd: number }).fd >= 0) finish();

@@ -106,7 +106,20 @@ export async function createGateway(config: Config, logger: Logger, security?: G
     },
     "policy loaded",
   );
-  const audit = openAuditLog(config.audit.path, { includeArguments: config.audit.include_arguments });
+  // A failing audit log (disk full, closed stdout) is reported at most every 10 s, with a count.
+  let lastAuditError = 0;
+  let failedAuditWrites = 0;
+  const audit = openAuditLog(config.audit.path, {
+    includeArguments: config.audit.include_arguments,
+    onError: (e) => {
+      failedAuditWrites++;
+      const now = Date.now();
+      if (now - lastAuditError < 10_000) return;
+      lastAuditError = now;
+      logger.error({ err: e, path: config.audit.path, failed_writes: failedAuditWrites }, "audit log write failed");
+      failedAuditWrites = 0;
+    },
+  });
   const shadow = shadowPolicy
     ? new ShadowEvaluator(
         shadowPolicy.store,

@@ -53,24 +53,26 @@ export function codegenApplies(ctx: EvalContext): boolean {
  * still runs interpreted, null when it can't be compiled.
  */
 export function compiledRule(policy: CompiledPolicy, r: CRule): CompiledRule | null | undefined {
-  if (r.runs < settings.after) {
-    r.runs++;
-    return undefined;
-  }
-  r.compiled = generateRule(policy, r);
-  count(r.compiled);
-  return r.compiled;
+  return compileAfterRuns(r, () => generateRule(policy, r));
 }
 
 /** The compiled form of a complete or multi-value rule set; see compiledRule. */
 export function compiledRuleSet(policy: CompiledPolicy, rs: RuleSet): CompiledRuleSet | null | undefined {
-  if (rs.runs < settings.after) {
-    rs.runs++;
+  return compileAfterRuns(rs, () => generateRuleSet(policy, rs));
+}
+
+/** Counts an interpreted run, or (past settings.after runs) compiles and keeps the result. */
+function compileAfterRuns<F>(
+  target: { runs: number; compiled: F | null | undefined },
+  generate: () => F | null,
+): F | null | undefined {
+  if (target.runs < settings.after) {
+    target.runs++;
     return undefined;
   }
-  rs.compiled = generateRuleSet(policy, rs);
-  count(rs.compiled);
-  return rs.compiled;
+  target.compiled = generate();
+  count(target.compiled);
+  return target.compiled;
 }
 
 function count(compiled: unknown): void {
