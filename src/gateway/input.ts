@@ -76,6 +76,19 @@ export interface InputTarget {
   arguments?: Record<string, Json>;
 }
 
+let lastMs = Number.NaN;
+let lastIso = "";
+
+/** The current time in ISO 8601, formatted once per millisecond (a call decides twice or more). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 /** Builds the policy input for one decision. */
 export function buildInput(
   phase: "request" | "response" | "list",
@@ -90,10 +103,11 @@ export function buildInput(
     phase,
     method,
     server,
-    identity: { ...context.identity },
+    // The identity as it is: the engine reads input and never changes it.
+    identity: context.identity,
     session: { id: session.id, labels: [...session.labels] },
     trace_id: context.traceId,
-    time: new Date().toISOString(),
+    time: isoNow(),
   };
   if (target.tool) input.tool = target.tool;
   if (target.prompt) input.prompt = target.prompt;
