@@ -1,19 +1,18 @@
 /**
- * One MCP session with one upstream server, over Streamable HTTP or stdio, through the SDK's
- * `Client`. The connection forwards requests as they are (no per-method schemas: results pass
- * through untouched) and hands what the upstream sends unprompted to its owner.
+ * One MCP session with one upstream server, over Streamable HTTP or stdio. The SDK's `Client`
+ * makes the handshake and answers what the upstream sends unprompted (through the owner); the
+ * connection forwards requests itself on the client's transport (direct-calls.ts), as they are:
+ * no per-method schemas, results pass through untouched.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import {
-  type ClientCapabilities,
-  type ClientRequest,
-  type Notification,
-  type Progress,
-  type Request,
-  type Result,
-  ResultSchema,
-  type ServerCapabilities,
+import type {
+  ClientCapabilities,
+  Notification,
+  Progress,
+  Request,
+  Result,
+  ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Dispatcher } from "undici";
 import { isHttpUpstream, type UpstreamConfig } from "../config/schema.js";
@@ -95,9 +94,8 @@ export class UpstreamConnection {
     const transport = this.createTransport();
     try {
       await this.client.connect(transport, { timeout: this.config.connect_timeout_ms });
-      this.connected = true;
-      keepProgressBeforeResponses(transport);
       this.direct = takeDirectCalls(transport);
+      this.connected = true;
     } catch (e) {
       this.closedByUs = true;
       await transport.close().catch(() => {});
@@ -123,30 +121,22 @@ export class UpstreamConnection {
     sessionId: string,
     options: ForwardOptions = {},
   ): Promise<Result> {
-    if (this.closed)
+    if (this.closed || this.direct === undefined)
       throw new GatewayError("PORTCULLIS_UPSTREAM_UNAVAILABLE", `upstream "${this.config.name}" is not connected`);
     const seq = ++this.inflightSeq;
     this.inflight.set(seq, sessionId);
     try {
-      if (this.direct) {
-        return await this.direct.call(method, params, {
-          signal: options.signal,
-          onProgress: options.onProgress,
-          timeoutMs: this.config.timeout_ms,
-        });
-      }
-      return await this.client.request({ method, params } as ClientRequest, ResultSchema, {
-        signal: options.signal?.signal,
-        timeout: this.config.timeout_ms,
-        onprogress: options.onProgress,
-        resetTimeoutOnProgress: options.onProgress !== undefined,
+      return await this.direct.call(method, params, {
+        signal: options.signal,
+        onProgress: options.onProgress,
+        timeoutMs: this.config.timeout_ms,
       });
     } finally {
       this.inflight.delete(seq);
     }
   }
 
-  /** Sends a notification upstream (cancellation is sent by the SDK when a request's signal aborts). */
+  /** Sends a notification upstream (a forwarded request's cancellation is sent by DirectCalls). */
   async notify(notification: Notification): Promise<void> {
     if (!this.closed) await this.client.notification(notification as Parameters<Client["notification"]>[0]);
   }
@@ -188,38 +178,16 @@ export class UpstreamConnection {
 }
 
 /**
- * The SDK's protocol layer handles a notification a microtask after it arrives but a response at
- * once, and drops a request's progress handler with the response: a progress notification that
- * arrives in the same turn as its response would be lost. Responses that follow a notification in
- * the same event-loop turn are therefore handed on in the next turn, whatever the transport.
+ * Routes the answers to forwarded requests (see direct-calls.ts) off the transport before the SDK
+ * client sees them; the client keeps everything else (the upstream's own requests and
+ * notifications). Progress reaches a direct call as it arrives, before its response: the ordering
+ * problem of the SDK's protocol layer (a notification handled a microtask later than a response)
+ * does not arise.
  */
-function keepProgressBeforeResponses(transport: Transport): void {
+function takeDirectCalls(transport: Transport): DirectCalls {
   const deliver = transport.onmessage;
-  if (!deliver) return;
-  let notifiedThisTurn = false;
-  transport.onmessage = (message, extra) => {
-    const isResponse = "id" in message && !("method" in message);
-    if (isResponse && notifiedThisTurn) {
-      setImmediate(() => deliver(message, extra));
-      return;
-    }
-    if (!("id" in message) && !notifiedThisTurn) {
-      notifiedThisTurn = true;
-      setImmediate(() => {
-        notifiedThisTurn = false;
-      });
-    }
-    deliver(message, extra);
-  };
-}
-
-/**
- * Routes the answers to direct calls (see direct-calls.ts) off the transport before the SDK client
- * sees them; the client keeps everything else.
- */
-function takeDirectCalls(transport: Transport): DirectCalls | undefined {
-  const deliver = transport.onmessage;
-  if (!deliver) return undefined;
+  // The SDK client sets it when it connects.
+  if (!deliver) throw new Error("the SDK client left the transport without a message handler");
   const direct = new DirectCalls((message) => transport.send(message));
   transport.onmessage = (message, extra) => {
     if (!direct.intercept(message)) deliver(message, extra);

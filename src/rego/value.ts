@@ -36,41 +36,6 @@ function numberKey(n: number | bigint): string {
   return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
 }
 
-/**
- * The source text of number literals beyond the double range (`2e308`), by value. OPA keeps a
- * number's literal text, and sprintf prints such a number by it (it fits neither an int64, nor a
- * big.Int when written with an exponent, nor a float64). Bounded: policies write few such literals.
- */
-const outOfRangeTexts = new Map<bigint, string>();
-const MAX_OUT_OF_RANGE_TEXTS = 1024;
-
-/**
- * The exact integer a decimal literal beyond the double range denotes (`2e308`, `-1.5e400`), with
- * its text remembered for sprintf; undefined when the literal is not an integer or its exponent
- * is beyond 10,000 (the digits would cost more than they are worth).
- */
-export function outOfRangeLiteral(raw: string): bigint | undefined {
-  const m = /^(-?)(\d+)(?:\.(\d+))?[eE]\+?(\d+)$/.exec(raw);
-  if (!m) return undefined;
-  const fraction = m[3] ?? "";
-  const exponent = Number(m[4]) - fraction.length;
-  if (exponent < 0 || exponent > 10_000) return undefined;
-  const digits = BigInt(`${m[2]}${fraction}`) * 10n ** BigInt(exponent);
-  const value = m[1] === "-" ? -digits : digits;
-  if (!outOfRangeTexts.has(value) && outOfRangeTexts.size < MAX_OUT_OF_RANGE_TEXTS) outOfRangeTexts.set(value, raw);
-  return value;
-}
-
-/** The literal text of a number beyond the double range, when a policy wrote it (see outOfRangeLiteral). */
-export function outOfRangeText(v: bigint): string | undefined {
-  return outOfRangeTexts.get(v);
-}
-
-/** An exact integer in its one representation: a number within ±2^53, else a bigint. */
-export function normalizeInteger(b: bigint): number | bigint {
-  return b >= MIN_SAFE && b <= MAX_SAFE ? Number(b) : b;
-}
-
 /** The value with every bigint replaced by the nearest double (the same object when there is none). */
 export function withDoubles(v: Value): Value {
   if (typeof v === "bigint") return Number(v);
@@ -94,9 +59,6 @@ export function withDoubles(v: Value): Value {
   }
   return changed ? new RegoObject(entries) : v;
 }
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = -MAX_SAFE;
 
 function encodeComposite(v: Value): string {
   if (v === null) return "z";
@@ -259,9 +221,7 @@ export class RegoObject {
   /** Sets a key (builder use only). */
   set(k: Value, v: Value): void {
     if (this.source !== undefined) this.materialize();
-    this.sortedCache = undefined;
-    this.keyList = undefined;
-    this.valueList = undefined;
+    this.changed();
     const general = this.general;
     if (general === undefined && typeof k === "string") {
       let strings = this.strings;
@@ -310,6 +270,11 @@ export class RegoObject {
     if (this.source !== undefined) this.materialize();
     if (this.general !== undefined) this.general.delete(keyOf(k));
     else if (typeof k === "string") this.strings?.delete(k);
+    this.changed();
+  }
+
+  /** Drops what is derived from the entries (sorted entries, member arrays). */
+  private changed(): void {
     this.sortedCache = undefined;
     this.keyList = undefined;
     this.valueList = undefined;
@@ -320,14 +285,9 @@ export class RegoObject {
     return (this.general ?? this.strings)?.size ?? 0;
   }
 
+  /** The keys in insertion order, as a new array. */
   keys(): Value[] {
-    if (this.source !== undefined) this.materialize();
-    if (this.general !== undefined) {
-      const out: Value[] = [];
-      for (const e of this.general.values()) out.push(e[0]);
-      return out;
-    }
-    return this.strings === undefined ? [] : [...this.strings.keys()];
+    return this.memberKeys().slice();
   }
 
   entries(): IterableIterator<[Value, Value]> {
@@ -627,33 +587,6 @@ function setMember(out: { [key: string]: Json }, k: string, v: Json): void {
   if (k === "__proto__")
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   else out[k] = v;
-}
-
-/** Formats a number as OPA prints it (integers without exponent, others in shortest form). */
-export function formatNumber(n: number | bigint): string {
-  if (typeof n === "bigint") return n.toString();
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
-  return String(n);
-}
-
-/** Rego source-like text of a value, as OPA prints terms: sets as {..}, `set()` for the empty set. */
-export function formatValue(v: Value): string {
-  if (v === null) return "null";
-  switch (typeof v) {
-    case "boolean":
-      return v ? "true" : "false";
-    case "number":
-    case "bigint":
-      return formatNumber(v);
-    case "string":
-      return JSON.stringify(v);
-  }
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(", ")}]`;
-  if (v instanceof RegoSet) return v.size === 0 ? "set()" : `{${v.sorted().map(formatValue).join(", ")}}`;
-  return `{${v
-    .sortedEntries()
-    .map(([k, val]) => `${formatValue(k)}: ${formatValue(val)}`)
-    .join(", ")}}`;
 }
 
 /** Builds an object from string-keyed entries (convenience for builtins). */

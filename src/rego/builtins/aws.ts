@@ -1,7 +1,8 @@
 /** providers.aws.sign_req: AWS Signature Version 4 request signing, as OPA's providers.go / signing_v4.go do it. */
 import { createHash, createHmac } from "node:crypto";
 import { BuiltinError, BuiltinTypeError } from "../errors.js";
-import { formatValue, RegoObject, RegoSet, type Value } from "../value.js";
+import { formatValue } from "../format.js";
+import { RegoObject, RegoSet, type Value } from "../value.js";
 import { goJsonMarshal } from "./crypto.js";
 import { argObject, type BuiltinDecl, operandError, T } from "./types.js";
 

@@ -4,7 +4,8 @@
  * syntax errors worded as Go's json.Decoder words them.
  */
 import { BuiltinError, BuiltinTypeError } from "../errors.js";
-import { formatNumber, fromJson, type RegoObject, RegoSet, type Value } from "../value.js";
+import { formatNumber } from "../format.js";
+import { fromJson, type RegoObject, RegoSet, type Value } from "../value.js";
 import { describeType } from "./types.js";
 
 /** Quotes a string as Go's encoding/json does: HTML characters and U+2028/U+2029 escaped, lone surrogates as U+FFFD. */

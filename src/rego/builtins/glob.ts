@@ -5,7 +5,7 @@
 import { RE2JS } from "re2js";
 import { BuiltinError, BuiltinTypeError } from "../errors.js";
 import { typeName, type Value } from "../value.js";
-import { argString, type BuiltinDecl, operandError, T } from "./types.js";
+import { argString, type BuiltinContext, type BuiltinDecl, operandError, T } from "./types.js";
 
 /** An RE2 escape for one code point, safe both inside and outside character classes. */
 const esc = (cp: number): string => `\\x{${cp.toString(16)}}`;
@@ -182,33 +182,13 @@ function fastMatcher(pattern: string, delimiters: number[]): GlobMatcher | undef
   return undefined;
 }
 
-/** A delimiters operand, converted, with the globs compiled for it. */
+/** A delimiters operand, converted, with the cache namespace of globs compiled for it. */
 interface Delimiters {
   codePoints: number[];
-  /** Matchers by pattern, shared by every operand with the same delimiters (see matchersFor). */
-  matchers: Map<string, GlobMatcher>;
+  namespace: string;
 }
 
-/**
- * Compiled globs by delimiters (as a string), then pattern. Patterns and delimiters may come from
- * input, so both levels are bounded: past the limit a map starts over (compiling again is cheap).
- */
-const matchersByDelimiters = new Map<string, Map<string, GlobMatcher>>();
-const MAX_DELIMITER_SETS = 64;
-const MAX_GLOBS_PER_DELIMITERS = 4096;
-
-function matchersFor(codePoints: number[]): Map<string, GlobMatcher> {
-  const key = codePoints.join(",");
-  let matchers = matchersByDelimiters.get(key);
-  if (matchers === undefined) {
-    if (matchersByDelimiters.size >= MAX_DELIMITER_SETS) matchersByDelimiters.clear();
-    matchers = new Map();
-    matchersByDelimiters.set(key, matchers);
-  }
-  return matchers;
-}
-
-const NO_DELIMITERS: Delimiters = { codePoints: [], matchers: matchersFor([]) };
+const NO_DELIMITERS: Delimiters = { codePoints: [], namespace: "glob.match:" };
 
 /** Converted operands by array: a policy's delimiters are usually one constant array. */
 const delimitersByArray = new WeakMap<Value[], Delimiters>();
@@ -224,7 +204,7 @@ function delimitersOf(v: Value): Delimiters {
   let out = Array.isArray(v) ? delimitersByArray.get(v) : undefined;
   if (out === undefined) {
     const codePoints = delimitersOperand(v);
-    out = { codePoints, matchers: matchersFor(codePoints) };
+    out = { codePoints, namespace: `glob.match:${codePoints.join(",")}` };
     delimitersByArray.set(v as Value[], out);
   }
   lastArray = v as Value[];
@@ -233,14 +213,17 @@ function delimitersOf(v: Value): Delimiters {
 }
 
 /** The matcher of a pattern, compiled on first use (throws BuiltinError for a bad pattern). */
-function compileGlob(pattern: string, { codePoints: delimiters, matchers }: Delimiters): GlobMatcher {
-  const cached = matchers.get(pattern);
-  if (cached !== undefined) return cached;
+function compileGlob(
+  ctx: BuiltinContext,
+  pattern: string,
+  { codePoints: delimiters, namespace }: Delimiters,
+): GlobMatcher {
+  const cached = ctx.compiled.get(namespace, pattern);
+  if (cached !== undefined) return cached as GlobMatcher;
   // Parsing through RE2 also validates the pattern, even when a fast matcher will run it.
   const re = RE2JS.compile(globToRegex(pattern, delimiters));
   const matcher = fastMatcher(pattern, delimiters) ?? ((s: string) => re.matches(s));
-  if (matchers.size >= MAX_GLOBS_PER_DELIMITERS) matchers.clear();
-  matchers.set(pattern, matcher);
+  ctx.compiled.set(namespace, pattern, matcher);
   return matcher;
 }
 
@@ -282,11 +265,11 @@ export const globBuiltins: BuiltinDecl[] = [
     ],
     result: T.boolean,
     doc: 'Parses and matches strings against the glob notation (`*`, `**`, `?`, `[a-z]`, `[!a]`, `{a,b}`). An empty delimiter array means ["."]; null means no delimiters.',
-    impl(args) {
+    impl(args, ctx) {
       const pattern = argString(args, 1);
       const delimiters = delimitersOf(args[1] as Value);
       const match = argString(args, 3);
-      return compileGlob(pattern, delimiters)(match);
+      return compileGlob(ctx, pattern, delimiters)(match);
     },
   },
   {

@@ -7,7 +7,8 @@ import Ajv2019Module from "ajv/dist/2019.js";
 import Ajv2020Module from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { BuiltinError } from "../errors.js";
-import { formatNumber, fromJson, type Json, objectFrom, RegoObject, toJson, type Value } from "../value.js";
+import { formatNumber } from "../format.js";
+import { fromJson, type Json, objectFrom, RegoObject, toJson, type Value } from "../value.js";
 import { type BoundedCache, type BuiltinDecl, T } from "./types.js";
 
 // ajv ships CommonJS with a `default` property; under NodeNext the class lives there.

@@ -6,7 +6,8 @@
  * decimal (BigInt mantissa and power-of-ten exponent) and rounding once to the nearest double.
  */
 import { BuiltinError, BuiltinTypeError } from "../errors.js";
-import { normalizeInteger, RegoSet, type Value, withDoubles } from "../value.js";
+import { normalizeInteger } from "../integers.js";
+import { RegoSet, type Value, withDoubles } from "../value.js";
 import { argInt, argNumber, argString, type BuiltinDecl, describeType, operandError, T } from "./types.js";
 
 /** A decimal `m * 10^e`. */

@@ -3,7 +3,10 @@
  * *big.Int beyond int64), other numbers float64, strings stay strings, and every other value is
  * passed as its Rego text (so `%d` of `true` prints `%!d(string=true)`, as OPA does).
  */
-import { formatNumber, outOfRangeText, RegoObject, RegoSet, type Value } from "../value.js";
+
+import { formatNumber } from "../format.js";
+import { outOfRangeText } from "../integers.js";
+import { RegoObject, RegoSet, type Value } from "../value.js";
 import { type Flags, formatBigInt, formatFloat, sharpFloat } from "./sprintf-numbers.js";
 import { argString, type BuiltinDecl, operandError, T } from "./types.js";
 

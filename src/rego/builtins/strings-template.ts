@@ -1,6 +1,7 @@
 /** strings.render_template's engine: a subset of Go's text/template (actions, pipelines, if/with/range, functions). */
 import { BuiltinError } from "../errors.js";
-import { compare, formatNumber, RegoObject, RegoSet, typeName, type Value } from "../value.js";
+import { formatNumber } from "../format.js";
+import { compare, RegoObject, RegoSet, typeName, type Value } from "../value.js";
 import { goQuote, goSprintf } from "./sprintf.js";
 
 /** Go ints produced inside templates (range indexes, len); data numbers behave as json.Number. */

@@ -5,7 +5,8 @@
 import type { Expr, Rule, Term, VarTerm, WithModifier } from "../ast.js";
 import type { BuiltinDecl } from "../builtins/types.js";
 import { type Location, RegoError } from "../errors.js";
-import { normalizeInteger, outOfRangeLiteral, RegoObject, RegoSet, type Value } from "../value.js";
+import { normalizeInteger, outOfRangeLiteral } from "../integers.js";
+import { RegoObject, RegoSet, type Value } from "../value.js";
 import type { CExpr, CRule, CTerm, CWith, FnTarget } from "./ir.js";
 import {
   collectDeclared,

@@ -2,7 +2,8 @@
 import type { FnTarget } from "../compiler/ir.js";
 import { findNode } from "../compiler/ruletree.js";
 import { BuiltinError, BuiltinTypeError, type Location, RegoError } from "../errors.js";
-import { formatValue, RegoObject, type Value, withDoubles } from "../value.js";
+import { formatValue } from "../format.js";
+import { RegoObject, type Value, withDoubles } from "../value.js";
 import { codegenApplies, compiledRuleSet } from "./codegen/index.js";
 import type { EvalContext } from "./context.js";
 import { runRule } from "./documents.js";
@@ -125,7 +126,7 @@ export function userResult(
   const rs = fn.ruleSet;
   if (rs?.kind !== "function") return undefined;
   if (codegenApplies(ctx)) {
-    const compiled = rs.compiled === undefined ? compiledRuleSet(ctx.policy, rs) : rs.compiled;
+    const compiled = compiledRuleSet(ctx.policy, rs);
     if (compiled !== null && compiled !== undefined) return compiled(ctx, args);
   }
   const sink = new SingleValueSink(ctx, "functions must not produce multiple outputs for same inputs");

@@ -253,7 +253,7 @@ export function ruleSetValue(ctx: EvalContext, rs: RuleSet): Value | undefined {
   let v: Value | undefined;
   // A function rule set has no value of its own (its calls go through userResult).
   const compilable = rs.kind !== "function" && codegenApplies(ctx);
-  const compiled = compilable ? (rs.compiled === undefined ? compiledRuleSet(ctx.policy, rs) : rs.compiled) : null;
+  const compiled = compilable ? compiledRuleSet(ctx.policy, rs) : null;
   if (compiled !== null && compiled !== undefined) {
     v = compiled(ctx, undefined);
     ctx.cache[rs.id] = v === undefined ? UNDEFINED : v;
@@ -298,7 +298,7 @@ export function runRule(ctx: EvalContext, rule: CRule, sink: RuleSink, args?: Va
   const compiledOk = codegenApplies(ctx);
   for (let r: CRule | undefined = rule; r; r = r.else) {
     if (compiledOk) {
-      const f = r.compiled === undefined ? compiledRule(ctx.policy, r) : r.compiled;
+      const f = compiledRule(ctx.policy, r);
       if (f !== null && f !== undefined) {
         const outcome = f(ctx, sink, args);
         if (outcome === STOPPED) return true;

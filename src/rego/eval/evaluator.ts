@@ -6,7 +6,8 @@
  */
 import type { CExpr, CTerm, CWith } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
-import { equals, formatValue, RegoObject, RegoSet, type Value } from "../value.js";
+import { formatValue } from "../format.js";
+import { equals, RegoObject, RegoSet, type Value } from "../value.js";
 import { evalBody } from "./body.js";
 import { callFunction } from "./calls.js";
 import { type EvalContext, type FnOverride, pathKey, tick } from "./context.js";

@@ -7,7 +7,8 @@ import { graphqlBuiltins } from "../../../src/rego/builtins/graphql.js";
 import type { BuiltinContext } from "../../../src/rego/builtins/types.js";
 import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinError, BuiltinTypeError } from "../../../src/rego/errors.js";
-import { equals, formatValue, fromJson, objectFrom, RegoObject, type Value } from "../../../src/rego/value.js";
+import { formatValue } from "../../../src/rego/format.js";
+import { equals, fromJson, objectFrom, RegoObject, type Value } from "../../../src/rego/value.js";
 
 const ctx = (): BuiltinContext => ({ nowNs: 0, cache: new Map(), compiled: new BoundedCache(64), print() {} });
 

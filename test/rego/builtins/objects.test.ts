@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { objectBuiltins } from "../../../src/rego/builtins/objects.js";
 import { BoundedCache } from "../../../src/rego/builtins/types.js";
 import { BuiltinTypeError } from "../../../src/rego/errors.js";
-import { equals, formatValue, objectFrom, RegoObject, RegoSet, type Value } from "../../../src/rego/value.js";
+import { formatValue } from "../../../src/rego/format.js";
+import { equals, objectFrom, RegoObject, RegoSet, type Value } from "../../../src/rego/value.js";
 
 const ctx = { nowNs: 0, cache: new Map<string, unknown>(), compiled: new BoundedCache(64), print() {} };
 

@@ -7,12 +7,10 @@
  *
  * The generated code follows the interpreter step by step (body.ts, single.ts, documents.ts):
  * same evaluation order, same helpers for data, builtins and user functions (runtime.ts), hence
- * the same results and errors. What it does not model (with, print, relations, templates, data
- * references walking the rule tree with variables, patterns other than variables, constants and
- * arrays) makes the whole rule Unsupported: it then keeps running in the interpreter.
- *
- * Constants never become source text: they are passed in an array (`K`) and read through `c<n>`;
- * every generated identifier comes from a counter or a slot number.
+ * the same results and errors. What it does not model (with, print, templates, data references
+ * walking the rule tree with variables, patterns other than variables, constants and arrays)
+ * makes the whole rule Unsupported: it then keeps running in the interpreter. The text itself is
+ * written by SourceWriter (source.ts): constants never become source text.
  */
 import type { CompiledPolicy } from "../../compiler/index.js";
 import type { CExpr, CompiledRule, CompiledRuleSet, CRule, CTerm, FnTarget, RuleSet } from "../../compiler/ir.js";
@@ -21,6 +19,7 @@ import type { Value } from "../../value.js";
 import { startOf } from "../documents.js";
 import { TRUE_TERM } from "../sinks.js";
 import { type Runtime, runtime } from "./runtime.js";
+import { SourceWriter } from "./source.js";
 
 /** A construct the generator does not compile: the rule stays interpreted. */
 class Unsupported extends Error {}
@@ -91,15 +90,10 @@ function chainOf(r: CRule): CRule[] {
 }
 
 /** The source of one generated function; see generateRule. */
-class RuleEmitter {
-  /** The values generated code reads as `c<i>`. */
-  readonly constants: unknown[] = [];
-  private readonly constantIds = new Map<unknown, number>();
-  private readonly lines: string[] = [];
-  private indent = "";
-  private counter = 0;
-
-  constructor(private readonly policy: CompiledPolicy) {}
+class RuleEmitter extends SourceWriter {
+  constructor(private readonly policy: CompiledPolicy) {
+    super();
+  }
 
   /** A function running one rule of an else chain for runRule (see CompiledRule). */
   rule(r: CRule): string {
@@ -193,15 +187,6 @@ class RuleEmitter {
 
   private declareSlots(n: number): void {
     if (n > 0) this.line(`let ${Array.from({ length: n }, (_, i) => `s${i}`).join(", ")};`);
-  }
-
-  private source(): string {
-    const prelude = [
-      '"use strict";',
-      `const { ${Object.keys(runtime()).join(", ")} } = H;`,
-      ...this.constants.map((_, i) => `const c${i} = K[${i}];`),
-    ];
-    return `${prelude.join("\n")}\n${this.lines.join("\n")}\n`;
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -612,41 +597,5 @@ class RuleEmitter {
       default:
         return false;
     }
-  }
-
-  // ----------------------------------------------------------------------------------------------
-  // Source text
-
-  /** The name generated code reads a constant by (the same value gets one name). */
-  private constant(v: unknown): string {
-    let id = this.constantIds.get(v);
-    if (id === undefined) {
-      id = this.constants.length;
-      this.constants.push(v);
-      this.constantIds.set(v, id);
-    }
-    return `c${id}`;
-  }
-
-  private name(prefix: "t" | "n" | "e" | "ok" | "m" | "f"): string {
-    return `${prefix}${this.counter++}`;
-  }
-
-  private label(prefix: "V" | "N" | "E" | "B" | "C" | "X" | "R"): string {
-    return `${prefix}${this.counter++}`;
-  }
-
-  private line(s: string): void {
-    this.lines.push(this.indent + s);
-  }
-
-  private open(s: string): void {
-    this.line(s);
-    this.indent += "  ";
-  }
-
-  private close(s: string): void {
-    this.indent = this.indent.slice(2);
-    this.line(s);
   }
 }

@@ -49,28 +49,30 @@ export function codegenApplies(ctx: EvalContext): boolean {
 }
 
 /**
- * The compiled form of a rule (not yet attempted: see CRule.compiled): undefined while the rule
- * still runs interpreted, null when it can't be compiled.
+ * The compiled form of a rule (see CRule.compiled): undefined while the rule still runs
+ * interpreted, null when it can't be compiled.
  */
 export function compiledRule(policy: CompiledPolicy, r: CRule): CompiledRule | null | undefined {
-  return compileAfterRuns(r, () => generateRule(policy, r));
+  return compileAfterRuns(policy, r, generateRule);
 }
 
 /** The compiled form of a complete or multi-value rule set; see compiledRule. */
 export function compiledRuleSet(policy: CompiledPolicy, rs: RuleSet): CompiledRuleSet | null | undefined {
-  return compileAfterRuns(rs, () => generateRuleSet(policy, rs));
+  return compileAfterRuns(policy, rs, generateRuleSet);
 }
 
-/** Counts an interpreted run, or (past settings.after runs) compiles and keeps the result. */
-function compileAfterRuns<F>(
-  target: { runs: number; compiled: F | null | undefined },
-  generate: () => F | null,
+/** The kept result, else counts an interpreted run, or (past settings.after runs) compiles and keeps it. */
+function compileAfterRuns<T extends { runs: number; compiled: F | null | undefined }, F>(
+  policy: CompiledPolicy,
+  target: T,
+  generate: (policy: CompiledPolicy, target: T) => F | null,
 ): F | null | undefined {
+  if (target.compiled !== undefined) return target.compiled;
   if (target.runs < settings.after) {
     target.runs++;
     return undefined;
   }
-  target.compiled = generate();
+  target.compiled = generate(policy, target);
   count(target.compiled);
   return target.compiled;
 }
