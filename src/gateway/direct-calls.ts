@@ -26,14 +26,8 @@ export interface DirectCallOptions {
   signal?: Cancellation | undefined;
   onProgress?: ((progress: Progress) => void) | undefined;
   timeoutMs: number;
-}
-
-interface PendingCall {
-  resolve(result: Result): void;
-  reject(error: unknown): void;
-  onProgress: ((progress: Progress) => void) | undefined;
-  /** Restarts the timeout (on progress). */
-  restartTimer(): void;
+  /** The client session the call is made for (what the upstream sends meanwhile is routed to it). */
+  sessionId: string;
 }
 
 /**
@@ -45,16 +39,24 @@ const FIRST_ID = 2 ** 31;
 /** The direct calls of one upstream connection. */
 export class DirectCalls {
   private nextId = FIRST_ID;
+  /** Calls waiting for their answer, oldest first. */
   private readonly pending = new Map<number, PendingCall>();
 
   constructor(
     /** Sends a message on the connection's transport. */
-    private readonly send: (message: JSONRPCMessage) => Promise<void>,
+    readonly send: (message: JSONRPCMessage) => Promise<void>,
   ) {}
 
   /** How many calls are waiting for their answer. */
   get size(): number {
     return this.pending.size;
+  }
+
+  /** The client session of the most recent call still waiting, if any. */
+  latestSession(): string | undefined {
+    let latest: string | undefined;
+    for (const call of this.pending.values()) latest = call.sessionId;
+    return latest;
   }
 
   /**
@@ -68,11 +70,7 @@ export class DirectCalls {
       const token = params?.progressToken;
       const call = typeof token === "number" ? this.pending.get(token) : undefined;
       if (!call) return false;
-      call.restartTimer();
-      if (call.onProgress) {
-        const { progressToken: _token, ...progress } = params as { progressToken?: unknown } & Progress;
-        call.onProgress(progress);
-      }
+      call.progress(params as { progressToken?: unknown } & Progress);
       return true;
     }
     if (!("id" in message) || typeof message.id !== "number") return false;
@@ -96,7 +94,7 @@ export class DirectCalls {
 
   /** Sends `method` with `params` and resolves with the upstream's result as it sent it. */
   call(method: string, params: Record<string, unknown> | undefined, options: DirectCallOptions): Promise<Result> {
-    const { signal, onProgress, timeoutMs } = options;
+    const { signal, onProgress } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const id = this.nextId++;
     const message: JSONRPCMessage = {
@@ -109,51 +107,16 @@ export class DirectCalls {
         : params,
     };
     return new Promise<Result>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      let stopListening: (() => void) | undefined;
-      const settle = () => {
-        this.pending.delete(id);
-        clearTimeout(timer);
-        stopListening?.();
-      };
-      /** Gives up on the call and tells the upstream, as the SDK does on timeout and abort. */
-      const cancel = (reason: unknown) => {
-        if (!this.pending.has(id)) return;
-        settle();
-        this.send({
-          jsonrpc: "2.0",
-          method: "notifications/cancelled",
-          params: { requestId: id, reason: String(reason instanceof Error ? reason.message : reason) },
-        }).catch(() => {});
-        reject(reason);
-      };
-      const onAbort = (reason: unknown) => cancel(reason);
-      const onTimeout = () =>
-        cancel(new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: timeoutMs }));
-      this.pending.set(id, {
-        resolve: (result) => {
-          settle();
-          resolve(result);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-        onProgress,
-        restartTimer: () => {
-          if (onProgress === undefined) return;
-          clearTimeout(timer);
-          timer = setTimeout(onTimeout, timeoutMs);
-        },
-      });
-      timer = setTimeout(onTimeout, timeoutMs);
-      stopListening = signal?.onAbort(onAbort);
-      this.send(message).catch((e: unknown) => {
-        if (!this.pending.has(id)) return;
-        settle();
-        reject(e);
-      });
+      const call = new PendingCall(this, id, options, resolve, reject);
+      this.pending.set(id, call);
+      call.start();
+      this.send(message).then(undefined, (e: unknown) => call.reject(e));
     });
+  }
+
+  /** Forgets a call that has its outcome. */
+  forget(id: number): void {
+    this.pending.delete(id);
   }
 
   /** Fails every pending call (the connection closed). */
@@ -161,4 +124,80 @@ export class DirectCalls {
     const calls = [...this.pending.values()];
     for (const call of calls) call.reject(new McpError(ErrorCode.ConnectionClosed, "Connection closed"));
   }
+}
+
+/**
+ * One call waiting for its answer: settles once, with a timeout (restarted by progress) and the
+ * caller's cancellation, either of which gives up on the call and tells the upstream, as the SDK does.
+ */
+class PendingCall {
+  private timer: NodeJS.Timeout | undefined;
+  private stopListening: (() => void) | undefined;
+  private settled = false;
+  readonly sessionId: string;
+
+  constructor(
+    private readonly calls: DirectCalls,
+    private readonly id: number,
+    private readonly options: DirectCallOptions,
+    private readonly resolveCall: (result: Result) => void,
+    private readonly rejectCall: (error: unknown) => void,
+  ) {
+    this.sessionId = options.sessionId;
+  }
+
+  start(): void {
+    this.timer = setTimeout(onTimeout, this.options.timeoutMs, this);
+    this.stopListening = this.options.signal?.onAbort((reason) => this.cancel(reason));
+  }
+
+  resolve(result: Result): void {
+    if (this.settle()) this.resolveCall(result);
+  }
+
+  reject(error: unknown): void {
+    if (this.settle()) this.rejectCall(error);
+  }
+
+  /** Progress under the call's token: restarts the timeout and reaches the caller without the token. */
+  progress(params: { progressToken?: unknown } & Progress): void {
+    const onProgress = this.options.onProgress;
+    if (onProgress === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(onTimeout, this.options.timeoutMs, this);
+    const { progressToken: _token, ...progress } = params;
+    onProgress(progress);
+  }
+
+  /** Gives up on the call (timeout, cancellation) and tells the upstream. */
+  cancel(reason: unknown): void {
+    if (this.settled) return;
+    this.calls
+      .send({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId: this.id, reason: String(reason instanceof Error ? reason.message : reason) },
+      })
+      .catch(() => {});
+    this.reject(reason);
+  }
+
+  timedOut(): void {
+    this.cancel(new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: this.options.timeoutMs }));
+  }
+
+  /** Marks the call settled; false when it already was. */
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.calls.forget(this.id);
+    clearTimeout(this.timer);
+    this.stopListening?.();
+    return true;
+  }
+}
+
+/** A timer callback without a closure per call. */
+function onTimeout(call: PendingCall): void {
+  call.timedOut();
 }

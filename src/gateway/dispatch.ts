@@ -71,14 +71,27 @@ export class Dispatcher {
     signal: Cancellation,
   ): Promise<JSONRPCMessage> {
     const started = performance.now();
+    // Every field present from the start (undefined ones are not written): one object shape for
+    // all records, instead of a new one for each order in which fields get filled in.
     const record: AuditRecord = {
       method: request.method,
       outcome: "allowed",
+      error_type: undefined,
+      error_message: undefined,
       identity: auditIdentity(context.identity),
       session_id: session.id,
       server: null,
+      target: undefined,
+      arguments_digest: undefined,
+      arguments: undefined,
       trace_id: context.traceId,
+      upstream: undefined,
       duration_ms: 0,
+      decision_id: undefined,
+      response_decision_id: undefined,
+      policy_revision: undefined,
+      reasons: undefined,
+      labels: undefined,
     };
     let response: JSONRPCMessage;
     try {

@@ -7,7 +7,7 @@ import type { Readable } from "node:stream";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { Agent, type Dispatcher, request } from "undici";
+import { type Dispatcher, Pool, request } from "undici";
 
 /** Options of one upstream's transport. */
 export interface HttpTransportOptions {
@@ -21,9 +21,14 @@ export interface HttpTransportOptions {
   maxResponseBytes: number;
 }
 
-/** A keep-alive pool for one upstream. */
-export function upstreamPool(): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connections: 256, pipelining: 1 });
+/** A keep-alive connection pool for the upstream at `url` (one origin: no per-request origin lookup). */
+export function upstreamPool(url: string | URL): Pool {
+  return new Pool(new URL(url).origin, {
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    connections: 256,
+    pipelining: 1,
+  });
 }
 
 /** Streamable HTTP client transport on undici. */
@@ -35,13 +40,15 @@ export class UndiciHttpTransport implements Transport {
   private protocolVersion?: string;
   private readonly streams = new Set<StreamHandle>();
   private closed = false;
-  /** The URL's path and query, as undici's dispatch wants it beside the origin. */
+  /** The URL's origin and its path and query, as undici's dispatch wants them. */
+  private readonly origin: string;
   private readonly path: string;
 
   constructor(
     private readonly url: URL,
     private readonly options: HttpTransportOptions,
   ) {
+    this.origin = url.origin;
     this.path = `${url.pathname}${url.search}`;
   }
 
@@ -51,20 +58,28 @@ export class UndiciHttpTransport implements Transport {
     this.protocolVersion = version;
   }
 
-  async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
-    if (this.closed) throw new Error("transport closed");
+  send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("transport closed"));
     const headers = this.headers("application/json, text/event-stream");
     headers["content-type"] = "application/json";
-    if (this.options.dynamicHeaders) Object.assign(headers, await this.options.dynamicHeaders());
     // The trace context travels in _meta (as for stdio upstreams); HTTP servers also get the header.
     const traceparent =
       "params" in message ? (message.params?._meta as { traceparent?: unknown } | undefined)?.traceparent : undefined;
     if (typeof traceparent === "string") headers.traceparent = traceparent;
-    // undici's dispatch API: the answer arrives as callbacks, without the Readable stream and the
-    // promises its request API builds per call (about a third of a forwarded call's client cost).
+    const dynamicHeaders = this.options.dynamicHeaders;
+    if (dynamicHeaders === undefined) return this.post(message, headers);
+    return dynamicHeaders().then((extra) => this.post(message, Object.assign(headers, extra)));
+  }
+
+  /**
+   * POSTs one message with undici's dispatch API: the answer arrives as callbacks, without the
+   * Readable stream and the promises its request API builds per call (about a third of a forwarded
+   * call's client cost).
+   */
+  private post(message: JSONRPCMessage, headers: Record<string, string>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.options.dispatcher.dispatch(
-        { origin: this.url.origin, path: this.path, method: "POST", headers, body: JSON.stringify(message) },
+        { origin: this.origin, path: this.path, method: "POST", headers, body: JSON.stringify(message) },
         new PostAnswer(this, message, resolve, reject),
       );
     });
@@ -202,6 +217,11 @@ type AnswerMode = "json" | "events" | "discard" | "error";
  * The answer to one POST, read from undici's dispatch callbacks: JSON bodies (bounded) are
  * delivered as messages when complete, event streams message by message as they arrive (the POST
  * counts as sent once the stream starts), error statuses fail the send with the body's start.
+ *
+ * These are undici's own callbacks (onConnect, onHeaders, onData, onComplete, onError), which its
+ * types mark as the older interface: a handler of the newer one (onResponseStart...) is wrapped in
+ * two adapter objects per request, and every header and trailer is parsed into an object for it.
+ * The gateway reads three headers of each answer.
  */
 class PostAnswer implements Dispatcher.DispatchHandler {
   private mode: AnswerMode = "discard";
@@ -211,6 +231,7 @@ class PostAnswer implements Dispatcher.DispatchHandler {
   private settled = false;
   private events: { feed(chunk: Buffer): void } | undefined;
   private stream: StreamHandle | undefined;
+  private abort: ((error?: Error) => void) | undefined;
 
   constructor(
     private readonly transport: UndiciHttpTransport,
@@ -219,72 +240,70 @@ class PostAnswer implements Dispatcher.DispatchHandler {
     private readonly reject: (e: Error) => void,
   ) {}
 
-  // Present so that undici treats this as a handler of its current interface (it checks for it).
-  onRequestStart(): void {}
+  onConnect(abort: (error?: Error) => void): void {
+    this.abort = abort;
+  }
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _statusText: string): boolean {
+    // 1xx answers come before the real one.
+    if (statusCode < 200) return true;
     this.status = statusCode;
-    this.transport.noteSessionId(headers["mcp-session-id"]);
-    if (statusCode === 202) return;
-    if (statusCode < 200 || statusCode >= 300) {
+    const headers = answerHeaders(rawHeaders);
+    this.transport.noteSessionId(headers.sessionId);
+    if (statusCode === 202) return true;
+    if (statusCode >= 300) {
       this.mode = "error";
-      return;
+      return true;
     }
-    const type = String(headers["content-type"] ?? "");
+    const type = headers.contentType;
     if (type.includes("text/event-stream")) {
       // Events (progress, requests to the client) come before the response; read them as they arrive.
       this.mode = "events";
       this.events = this.transport.eventParser();
-      this.stream = { abort: () => controller.abort(new Error("transport closed")) };
+      this.stream = { abort: () => this.abort?.(new Error("transport closed")) };
       this.transport.trackStream(this.stream);
       this.succeed();
-      return;
+      return true;
     }
     if (!type.includes("application/json")) {
       if ("id" in this.message && "method" in this.message)
         this.fail(new Error(`upstream answered with unexpected content-type "${type}"`));
-      return;
+      return true;
     }
-    const length = Number(headers["content-length"] ?? Number.NaN);
-    if (length > this.transport.maxResponseBytes) {
-      this.fail(new Error(`upstream response larger than ${this.transport.maxResponseBytes} bytes`));
-      controller.abort(new Error("response too large"));
-      return;
+    if (headers.contentLength > this.transport.maxResponseBytes) {
+      this.tooLarge();
+      return false;
     }
     this.mode = "json";
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     switch (this.mode) {
       case "events":
         this.events?.feed(chunk);
-        return;
+        return true;
       case "json":
         this.size += chunk.length;
         if (this.size > this.transport.maxResponseBytes) {
-          this.fail(new Error(`upstream response larger than ${this.transport.maxResponseBytes} bytes`));
-          controller.abort(new Error("response too large"));
-          return;
+          this.tooLarge();
+          return false;
         }
         this.chunks.push(chunk);
-        return;
+        return true;
       case "error":
         // Only the start of an error body is worth showing.
         if (this.size < ERROR_BODY_BYTES) {
           this.chunks.push(chunk);
           this.size += chunk.length;
         }
-        return;
+        return true;
       default:
-        return;
+        return true;
     }
   }
 
-  onResponseEnd(): void {
+  onComplete(_trailers: string[] | null): void {
     if (this.stream) this.transport.untrackStream(this.stream);
     switch (this.mode) {
       case "json":
@@ -306,10 +325,15 @@ class PostAnswer implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     // An event stream that ends early leaves its pending requests to time out or fail on close.
     if (this.stream) this.transport.untrackStream(this.stream);
     this.fail(error);
+  }
+
+  private tooLarge(): void {
+    this.fail(new Error(`upstream response larger than ${this.transport.maxResponseBytes} bytes`));
+    this.abort?.(new Error("response too large"));
   }
 
   private succeed(): void {
@@ -323,6 +347,29 @@ class PostAnswer implements Dispatcher.DispatchHandler {
     this.settled = true;
     this.reject(error);
   }
+}
+
+/** The headers of an answer the transport reads; missing ones are "" (and NaN for the length). */
+interface AnswerHeaders {
+  contentType: string;
+  contentLength: number;
+  sessionId: string;
+}
+
+/** Picks the headers the transport reads out of undici's raw name/value list (names in any case). */
+function answerHeaders(raw: Buffer[]): AnswerHeaders {
+  const found: AnswerHeaders = { contentType: "", contentLength: Number.NaN, sessionId: "" };
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as Buffer;
+    // Only names of these lengths can match: most headers are skipped without decoding them.
+    if (name.length !== 12 && name.length !== 14) continue;
+    const key = name.toString("latin1").toLowerCase();
+    const value = (raw[i + 1] as Buffer).toString("latin1");
+    if (key === "content-type") found.contentType = found.contentType === "" ? value : `${found.contentType}, ${value}`;
+    else if (key === "content-length") found.contentLength = Number(value);
+    else if (key === "mcp-session-id") found.sessionId = value;
+  }
+  return found;
 }
 
 /** How much of an error answer's body is kept for the message. */

@@ -59,9 +59,6 @@ export class UpstreamConnection {
   private closed = false;
   /** Cached list results by list method, cleared when the upstream says its list changed. */
   readonly listCache = new Map<string, Promise<unknown[]>>();
-  /** Requests in flight, by sequence number, with the client session that made each. */
-  readonly inflight = new Map<number, string>();
-  private inflightSeq = 0;
 
   constructor(
     config: UpstreamConfig,
@@ -115,25 +112,23 @@ export class UpstreamConnection {
   }
 
   /** Forwards one request; resolves with the upstream's result as it sent it. */
-  async request(
-    method: string,
-    params: Request["params"],
-    sessionId: string,
-    options: ForwardOptions = {},
-  ): Promise<Result> {
-    if (this.closed || this.direct === undefined)
-      throw new GatewayError("PORTCULLIS_UPSTREAM_UNAVAILABLE", `upstream "${this.config.name}" is not connected`);
-    const seq = ++this.inflightSeq;
-    this.inflight.set(seq, sessionId);
-    try {
-      return await this.direct.call(method, params, {
-        signal: options.signal,
-        onProgress: options.onProgress,
-        timeoutMs: this.config.timeout_ms,
-      });
-    } finally {
-      this.inflight.delete(seq);
+  request(method: string, params: Request["params"], sessionId: string, options: ForwardOptions = {}): Promise<Result> {
+    if (this.closed || this.direct === undefined) {
+      return Promise.reject(
+        new GatewayError("PORTCULLIS_UPSTREAM_UNAVAILABLE", `upstream "${this.config.name}" is not connected`),
+      );
     }
+    return this.direct.call(method, params, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+      timeoutMs: this.config.timeout_ms,
+      sessionId,
+    });
+  }
+
+  /** How many forwarded requests are waiting for the upstream's answer. */
+  get inflight(): number {
+    return this.direct?.size ?? 0;
   }
 
   /** Sends a notification upstream (a forwarded request's cancellation is sent by DirectCalls). */
@@ -143,9 +138,7 @@ export class UpstreamConnection {
 
   /** The client session with the most recent request in flight, for routing what the upstream sends. */
   latestCaller(): string | undefined {
-    let latest: string | undefined;
-    for (const session of this.inflight.values()) latest = session;
-    return latest;
+    return this.direct?.latestSession();
   }
 
   /** Closes the session (for stdio: stops the process). */

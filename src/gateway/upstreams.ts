@@ -4,7 +4,7 @@
  * shared processes, stops idle ones, and keeps the state `/health/ready` reports.
  */
 import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
-import type { Agent } from "undici";
+import type { Pool } from "undici";
 import { isHttpUpstream, type UpstreamConfig } from "../config/schema.js";
 import { GatewayError } from "../errors.js";
 import { upstreamPool } from "./http-transport.js";
@@ -39,7 +39,7 @@ interface Slot {
   retryAt: number;
   idleTimer?: NodeJS.Timeout;
   restartTimer?: NodeJS.Timeout;
-  pool?: Agent;
+  pool?: Pool;
 }
 
 /** Capabilities a shared connection declares: it may serve any client. */
@@ -71,7 +71,7 @@ export class UpstreamRegistry {
         failures: 0,
         lastError: null,
         retryAt: 0,
-        pool: isHttpUpstream(config) ? upstreamPool() : undefined,
+        pool: isHttpUpstream(config) ? upstreamPool(config.url) : undefined,
       });
     }
   }
@@ -244,7 +244,7 @@ export class UpstreamRegistry {
     if (!pending) return;
     void pending.then(
       (connection) => {
-        if (connection.inflight.size > 0) {
+        if (connection.inflight > 0) {
           slot.idleTimer = setTimeout(() => this.stopIfIdle(slot, idle), idle);
           slot.idleTimer.unref();
           return;

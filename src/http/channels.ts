@@ -19,6 +19,7 @@ export class PostResponseChannel implements ResponseChannel {
   private streaming = false;
   private done = false;
   private gone = false;
+  private readonly hasHeaders: boolean;
 
   constructor(
     private readonly res: ServerResponse,
@@ -29,6 +30,7 @@ export class PostResponseChannel implements ResponseChannel {
       message: JSONRPCMessage,
     ) => { status: number; headers: Record<string, string> } | undefined,
   ) {
+    this.hasHeaders = Object.keys(headers).length > 0;
     res.on("close", () => {
       if (!this.done) {
         this.gone = true;
@@ -61,12 +63,14 @@ export class PostResponseChannel implements ResponseChannel {
     }
     const body = JSON.stringify(message);
     const special = this.answerAs?.(message);
-    this.res.writeHead(special?.status ?? 200, {
+    const headers: Record<string, string | number> = {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(body),
-      ...this.headers,
-      ...special?.headers,
-    });
+    };
+    // Most answers add nothing: no spread (an object copy) for them.
+    if (this.hasHeaders) Object.assign(headers, this.headers);
+    if (special !== undefined) Object.assign(headers, special.headers);
+    this.res.writeHead(special?.status ?? 200, headers);
     this.res.end(body);
   }
 }

@@ -30,7 +30,8 @@ export function registerMcpRoutes(
 ): void {
   const context = (request: FastifyRequest, identity: Identity): CallContext => {
     const header = request.headers.traceparent;
-    return { identity, ...traceFrom(typeof header === "string" ? header : undefined) };
+    const trace = traceFrom(typeof header === "string" ? header : undefined);
+    return { identity, traceId: trace.traceId, traceparent: trace.traceparent };
   };
   /** The caller, or undefined when the request was refused (answered already). */
   const caller = (request: FastifyRequest, reply: FastifyReply) => auth.authenticate(request, reply);

@@ -8,8 +8,9 @@ import type { Module } from "./ast.js";
 import { BUILTINS, BUILTINS_WITH_TESTING, FORBIDDEN, SPECIALS } from "./builtins/index.js";
 import { type CompiledPolicy, type CompiledQuery, compileModules, compileQuery } from "./compiler/index.js";
 import { instrumentPolicy, type TraceEvent } from "./compiler/instrument.js";
+import type { CTerm } from "./compiler/ir.js";
 import { type Location, RegoError } from "./errors.js";
-import { runQuery, type Solution } from "./eval/query.js";
+import { evalDocument, type RunOptions, runQuery, type Solution } from "./eval/query.js";
 import { parseModule, parseQuery, parseTerm } from "./parser.js";
 import { fromJson, fromJsonLazy, type Json, RegoObject, RegoSet, toJson, type Value } from "./value.js";
 
@@ -174,18 +175,27 @@ class Prepared implements PreparedQuery {
   /** The source text of each expression (for `eval`), computed on first use. */
   private texts: string[] | undefined;
 
+  /** Set when the query is `data.<constant path> = x` (a decision's usual form), evaluated directly. */
+  private readonly document: { term: Extract<CTerm, { t: "data" }>; name: string } | undefined;
+
   constructor(
     private readonly compiled: CompiledPolicy,
     private readonly baseData: Value,
     private readonly q: CompiledQuery,
     private readonly source: string,
-  ) {}
+  ) {
+    this.document = documentQuery(q);
+  }
 
   private run(options: QueryOptions | undefined, capture: boolean): Solution[] {
+    return runQuery(this.compiled, this.q, this.runOptions(options, capture));
+  }
+
+  private runOptions(options: QueryOptions | undefined, capture: boolean): RunOptions {
     const startedMs = performance.now();
     const o = options ?? {};
     const data = o.data === undefined ? this.baseData : mergeData(this.baseData, fromJson(o.data));
-    return runQuery(this.compiled, this.q, {
+    return {
       // Lazily: a decision reads a few fields of what may be a large input (tool arguments).
       input: o.input === undefined ? undefined : fromJsonLazy(o.input),
       data,
@@ -199,10 +209,19 @@ class Prepared implements PreparedQuery {
       // A Rego value (from parseValue) may hold exact integers; JSON input can't.
       inputHasBigIntegers: o.input instanceof RegoObject || o.input instanceof RegoSet || typeof o.input === "bigint",
       trace: o.trace === undefined ? undefined : probeListener(this.compiled, o.trace),
-    });
+    };
   }
 
   query(options?: QueryOptions): Record<string, Json>[] {
+    const document = this.document;
+    if (document !== undefined) {
+      const value = evalDocument(this.compiled, this.q, document.term, this.runOptions(options, false));
+      if (value === undefined) return [];
+      // Assigned, not a computed key in a literal (a runtime call in V8).
+      const row: Record<string, Json> = {};
+      row[document.name] = toJson(value);
+      return [row];
+    }
     const solutions = this.run(options, false);
     const rows: Record<string, Json>[] = new Array(solutions.length);
     for (let i = 0; i < solutions.length; i++) rows[i] = this.bindingsOf(solutions[i] as Solution);
@@ -245,6 +264,18 @@ class Prepared implements PreparedQuery {
     }
     return row;
   }
+}
+
+/** The data reference and variable of a query `data.<constant path> = x` (or `x = data...`). */
+function documentQuery(q: CompiledQuery): { term: Extract<CTerm, { t: "data" }>; name: string } | undefined {
+  const expr = q.body[0];
+  const variable = q.vars[0];
+  if (q.body.length !== 1 || q.vars.length !== 1 || expr === undefined || variable === undefined) return undefined;
+  if (expr.kind !== "unify" || expr.negated || expr.with.length > 0) return undefined;
+  const [ref, other] = expr.a.t === "data" ? [expr.a, expr.b] : [expr.b, expr.a];
+  if (ref.t !== "data" || other.t !== "var" || other.slot !== variable.slot) return undefined;
+  if (!ref.path.every((segment) => segment.t === "const")) return undefined;
+  return { term: ref, name: variable.name };
 }
 
 /** Maps probe numbers to the events of an instrumented policy; undefined for other policies. */

@@ -78,7 +78,7 @@ after(() => server.close());
 function transport(path: string): { t: UndiciHttpTransport; received: JSONRPCMessage[] } {
   const t = new UndiciHttpTransport(new URL(`${base}/${path}`), {
     headers: {},
-    dispatcher: upstreamPool(),
+    dispatcher: upstreamPool(base),
     maxResponseBytes: 4096,
   });
   const received: JSONRPCMessage[] = [];
@@ -140,7 +140,7 @@ describe("UndiciHttpTransport", () => {
   it("fails when the upstream is unreachable, and after close", async () => {
     const dead = new UndiciHttpTransport(new URL("http://127.0.0.1:9/mcp"), {
       headers: {},
-      dispatcher: upstreamPool(),
+      dispatcher: upstreamPool("http://127.0.0.1:9"),
       maxResponseBytes: 4096,
     });
     await assert.rejects(dead.send(call(1)));

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compile } from "../../src/rego/index.js";
+import { compile, type Json } from "../../src/rego/index.js";
 
 const data = {
   teams: {
@@ -96,5 +96,64 @@ describe("builtin shortcuts", () => {
     assert.equal(value("dotted", { path: "a.b/c" }), undefined);
     assert.equal(value("dotted", { path: "a.b.c" }), undefined);
     assert.equal(value("dotted", { path: "b.c" }), undefined);
+  });
+});
+
+describe("a query that only reads a document (`data.a.b = x`)", () => {
+  const docs = compile({
+    modules: {
+      "d.rego": `package d
+
+decision := {"allow": true, "n": input.n} if input.n > 0
+
+names contains name if some name in input.names
+
+conflict := 1 if input.conflict
+conflict := 2 if input.conflict
+
+f(x) := x
+`,
+    },
+    data: { base: { nested: { k: "v" } } },
+  });
+
+  /** The direct path's answer and the general one (a query with a second, always-true expression). */
+  function both(query: string, input: Record<string, Json>): [unknown, unknown] {
+    const direct = docs.query(query, { input });
+    const general = docs.query(`${query}; true`, { input });
+    return [direct, general];
+  }
+
+  it("gives the general evaluation's solutions", () => {
+    const cases: [string, Record<string, Json>][] = [
+      ["data.d.decision = x", { n: 2 }],
+      ["x = data.d.decision", { n: 2 }],
+      ["x := data.d.decision", { n: 2 }],
+      ["data.d.decision = x", { n: -1 }],
+      ["data.d.names = x", { names: ["b", "a", "b"] }],
+      ["data.base.nested = x", {}],
+      ["data.base.nested.k = x", {}],
+      ["data.base.missing = x", {}],
+      ["data.d.f = x", {}],
+      ["data.d = x", { n: 1, names: [] }],
+    ];
+    for (const [query, input] of cases) {
+      const [direct, general] = both(query, input);
+      assert.deepEqual(direct, general, query);
+    }
+    assert.deepEqual(docs.query("data.d.decision = x", { input: { n: 2 } }), [{ x: { allow: true, n: 2 } }]);
+    assert.deepEqual(docs.query("data.d.names = x", { input: { names: ["b", "a"] } }), [{ x: ["a", "b"] }]);
+    assert.deepEqual(docs.query("data.d.decision = x", { input: { n: 0 } }), []);
+  });
+
+  it("raises the same errors", () => {
+    assert.throws(
+      () => docs.query("data.d.conflict = x", { input: { conflict: true } }),
+      /eval_conflict_error|conflict/,
+    );
+    assert.throws(
+      () => docs.query("data.d.conflict = x; true", { input: { conflict: true } }),
+      /eval_conflict_error|conflict/,
+    );
   });
 });

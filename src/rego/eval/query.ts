@@ -1,11 +1,12 @@
 /** Runs a compiled query: builds the evaluation context, collects solutions and expression values. */
 import { BoundedCache, type BuiltinContext } from "../builtins/types.js";
 import type { CompiledPolicy, CompiledQuery } from "../compiler/index.js";
-import type { CExpr } from "../compiler/ir.js";
+import type { CExpr, CTerm } from "../compiler/ir.js";
 import { RegoError } from "../errors.js";
 import type { Value } from "../value.js";
 import { callFunction } from "./calls.js";
 import type { EvalContext } from "./context.js";
+import { dataSingle } from "./documents.js";
 import { evalExpr, evalTerm, evalTerms, type Slots } from "./evaluator.js";
 
 export interface RunOptions {
@@ -53,9 +54,9 @@ class QueryBuiltinContext implements BuiltinContext {
   }
 }
 
-/** Evaluates a query and returns all solutions. */
-export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOptions): Solution[] {
-  const ctx: EvalContext = {
+/** The evaluation context of one query. */
+function queryContext(policy: CompiledPolicy, q: CompiledQuery, opts: RunOptions): EvalContext {
+  return {
     policy,
     input: opts.input,
     data: opts.data,
@@ -69,6 +70,11 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
     ruleStack: [],
     trackRules: policy.ruleMetadata || q.ruleMetadata,
   };
+}
+
+/** Evaluates a query and returns all solutions. */
+export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOptions): Solution[] {
+  const ctx = queryContext(policy, q, opts);
   const slots: Slots = new Array(q.nslots);
   const exprValues: Value[] = new Array(q.body.length).fill(true);
   const position = q.originalIndex;
@@ -98,8 +104,30 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
     }
     return evalExpr(ctx, e, slots, () => step(i + 1));
   };
-  try {
+  return guarded(() => {
     step(0);
+    return out;
+  });
+}
+
+/**
+ * The value of `data.<constant path>` (a query `data.a.b = x` has it as its only solution),
+ * computed without the query's unification machinery; undefined when the document is.
+ */
+export function evalDocument(
+  policy: CompiledPolicy,
+  q: CompiledQuery,
+  term: Extract<CTerm, { t: "data" }>,
+  opts: RunOptions,
+): Value | undefined {
+  const ctx = queryContext(policy, q, opts);
+  return guarded(() => dataSingle(ctx, term, []));
+}
+
+/** Runs an evaluation, turning a stack overflow and non-JSON input into clean errors. */
+function guarded<T>(run: () => T): T {
+  try {
+    return run();
   } catch (e) {
     if (e instanceof RangeError) {
       throw new RegoError("eval_internal_error", "evaluation exceeded the maximum depth (stack overflow)");
@@ -110,5 +138,4 @@ export function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: RunOpti
     }
     throw e;
   }
-  return out;
 }
