@@ -182,6 +182,7 @@ class PendingCall {
     this.reject(reason);
   }
 
+  /** The call's time is up (no answer, and no progress for the whole timeout). */
   timedOut(): void {
     this.cancel(new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: this.options.timeoutMs }));
   }

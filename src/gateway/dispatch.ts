@@ -153,7 +153,8 @@ export class Dispatcher {
       record.arguments_digest = argumentsDigest(route.target.arguments);
       if (this.host.audit.includeArguments) record.arguments = route.target.arguments;
     }
-    return this.forward(session, request, route, context, signal, record, decider);
+    // Awaited: returning the promise would cost two more microtask turns to adopt it.
+    return await this.forward(session, request, route, context, signal, record, decider);
   }
 
   /** Finds the upstream for a routed method and the names it knows the target by. */

@@ -7,6 +7,8 @@
  * arithmetic on them), which are bigints; a bigint is never in the safe-integer range, so each
  * number has one representation. See README "Numbers".
  */
+import { sortInPlace } from "./sort.js";
+
 export type Value = null | boolean | number | bigint | string | Value[] | RegoSet | RegoObject;
 
 /** A readonly view used where a builtin must not mutate its argument. */
@@ -169,8 +171,8 @@ export class RegoSet {
   /** Elements in OPA's sort order (cached). */
   sorted(): Value[] {
     if (this.sortedCache === undefined) {
-      if (this.general !== undefined) this.sortedCache = [...this.general.values()].sort(compare);
-      else this.sortedCache = this.strings === undefined ? [] : [...this.strings].sort(compareStrings);
+      if (this.general !== undefined) this.sortedCache = sortInPlace([...this.general.values()], compare);
+      else this.sortedCache = this.strings === undefined ? [] : sortInPlace([...this.strings], compareStrings);
     }
     return this.sortedCache;
   }
@@ -257,7 +259,8 @@ export class RegoObject {
     if (raw === undefined || !Object.hasOwn(source, k)) return undefined;
     if (raw === null || type !== "object") return fromJson(raw);
     const v = fromJsonLazy(raw);
-    if (strings === undefined) this.strings = new Map([[k, v]]);
+    // Not `new Map([[k, v]])`: that iterates an array of pairs.
+    if (strings === undefined) this.strings = new Map<string, Value>().set(k, v);
     else strings.set(k, v);
     return v;
   }
@@ -349,7 +352,7 @@ export class RegoObject {
     if (this.general !== undefined) return undefined;
     if (this.strings === undefined) return [];
     const keys = [...this.strings.keys()];
-    return keys.length < 2 ? keys : keys.sort(compareStrings);
+    return sortInPlace(keys, compareStrings);
   }
 
   /** Entries sorted by key in OPA's order (cached). */
@@ -357,9 +360,9 @@ export class RegoObject {
     if (this.source !== undefined) this.materialize();
     if (this.sortedCache === undefined) {
       if (this.general !== undefined) {
-        this.sortedCache = [...this.general.values()].sort((a, b) => compare(a[0], b[0]));
+        this.sortedCache = sortInPlace([...this.general.values()], (a, b) => compare(a[0], b[0]));
       } else {
-        this.sortedCache = this.strings === undefined ? [] : [...this.strings.entries()].sort(byStringKey);
+        this.sortedCache = this.strings === undefined ? [] : sortInPlace([...this.strings.entries()], byStringKey);
       }
     }
     return this.sortedCache;
