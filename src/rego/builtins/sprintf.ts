@@ -34,6 +34,7 @@ const newFlags = (): Flags => ({
 // Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
 const printable = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
 const isPrint = (ch: string): boolean => printable.test(ch);
+const PLAIN_ASCII = /^[ !#-[\]-~]*$/;
 
 function quoteRuneInto(ch: string, quote: string, asciiOnly: boolean): string {
   const r = ch.codePointAt(0) as number;
@@ -63,6 +64,8 @@ function quoteRuneInto(ch: string, quote: string, asciiOnly: boolean): string {
 
 /** Go's strconv.Quote (or QuoteToASCII when asciiOnly). */
 export function goQuote(s: string, asciiOnly = false): string {
+  // Printable ASCII other than the quote and the backslash stands for itself (the usual case).
+  if (PLAIN_ASCII.test(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) out += quoteRuneInto(ch, '"', asciiOnly);
   return `${out}"`;

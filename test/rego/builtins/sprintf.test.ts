@@ -33,6 +33,13 @@ describe("sprintf", () => {
     assert.equal(sprintf("%v %v", [null, false]), "null false");
   });
 
+  it("quotes strings inside values as Go does, plain ASCII and otherwise", () => {
+    assert.equal(
+      sprintf("%v", [["plain text ~!#[]{}`", 'a"b', "a\\b", "", "tab\there", "é", "\u007f", "😀"]]),
+      '["plain text ~!#[]{}`", "a\\"b", "a\\\\b", "", "tab\\there", "é", "\\x7f", "😀"]',
+    );
+  });
+
   it("reports verb/type mismatches, missing and extra operands as Go does", () => {
     assert.equal(sprintf("%d", ["a"]), "%!d(string=a)");
     assert.equal(sprintf("%t", [true]), "%!t(string=true)");
