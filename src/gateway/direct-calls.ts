@@ -20,6 +20,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { GatewayError } from "../errors.js";
 import type { Cancellation } from "./cancellation.js";
+import { withMetaMember } from "./members.js";
 
 /** Options of one call. */
 export interface DirectCallOptions {
@@ -102,9 +103,7 @@ export class DirectCalls {
       id,
       method,
       // With a progress listener, the upstream reports progress under our id as its token.
-      params: onProgress
-        ? { ...params, _meta: { ...(params?._meta as object | undefined), progressToken: id } }
-        : params,
+      params: onProgress ? withMetaMember(params, "progressToken", id) : params,
     };
     return new Promise<Result>((resolve, reject) => {
       const call = new PendingCall(this, id, options, resolve, reject);
