@@ -33,9 +33,11 @@ export interface DirectCallOptions {
 
 /**
  * Request ids of direct calls start here, far above the SDK client's own (which count from 0 for
- * the handshake and the few requests it still makes), so that the two never meet in one session.
+ * the handshake and the few requests it still makes), so that the two never meet in one session;
+ * and below 2^31, where V8 keeps integers unboxed (they key maps and serialise without float
+ * formatting) for the next billion calls.
  */
-const FIRST_ID = 2 ** 31;
+const FIRST_ID = 2 ** 30;
 
 /** The direct calls of one upstream connection. */
 export class DirectCalls {
