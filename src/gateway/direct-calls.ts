@@ -135,7 +135,6 @@ class PendingCall {
   private timer: NodeJS.Timeout | undefined;
   private stopListening: (() => void) | undefined;
   private settled = false;
-  readonly sessionId: string;
 
   constructor(
     private readonly calls: DirectCalls,
@@ -143,8 +142,11 @@ class PendingCall {
     private readonly options: DirectCallOptions,
     private readonly resolveCall: (result: Result) => void,
     private readonly rejectCall: (error: unknown) => void,
-  ) {
-    this.sessionId = options.sessionId;
+  ) {}
+
+  /** The client session the call is made for. */
+  get sessionId(): string {
+    return this.options.sessionId;
   }
 
   start(): void {

@@ -19,18 +19,15 @@ export class PostResponseChannel implements ResponseChannel {
   private streaming = false;
   private done = false;
   private gone = false;
-  private readonly hasHeaders: boolean;
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly headers: Record<string, string>,
     onClientGone: () => void,
     /** A non-200 status and headers for some responses (step-up's 403), when not streaming yet. */
     private readonly answerAs?: (
       message: JSONRPCMessage,
     ) => { status: number; headers: Record<string, string> } | undefined,
   ) {
-    this.hasHeaders = Object.keys(headers).length > 0;
     res.on("close", () => {
       if (!this.done) {
         this.gone = true;
@@ -47,7 +44,7 @@ export class PostResponseChannel implements ResponseChannel {
     if (this.closed) return;
     if (!this.streaming) {
       this.streaming = true;
-      this.res.writeHead(200, { ...SSE_HEADERS, ...this.headers });
+      this.res.writeHead(200, SSE_HEADERS);
     }
     this.res.write(sseEvent(message));
   }
@@ -67,8 +64,6 @@ export class PostResponseChannel implements ResponseChannel {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(body),
     };
-    // Most answers add nothing: no spread (an object copy) for them.
-    if (this.hasHeaders) Object.assign(headers, this.headers);
     if (special !== undefined) Object.assign(headers, special.headers);
     this.res.writeHead(special?.status ?? 200, headers);
     this.res.end(body);
@@ -87,12 +82,11 @@ export class EventStreamSink implements MessageSink {
    */
   constructor(
     private readonly res: ServerResponse,
-    headers: Record<string, string>,
     onClose: () => void,
     keepAliveMs = 25_000,
     endAtMs?: number,
   ) {
-    res.writeHead(200, { ...SSE_HEADERS, ...headers });
+    res.writeHead(200, SSE_HEADERS);
     // A comment line opens the stream for clients and proxies that wait for the first bytes.
     res.write(": portcullis\n\n");
     this.keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveMs);

@@ -90,7 +90,6 @@ export function registerMcpRoutes(
       reply.hijack();
       const channel = new PostResponseChannel(
         reply.raw,
-        {},
         () => {
           gateway.handleClientMessage(session, {
             jsonrpc: "2.0",
@@ -123,7 +122,6 @@ export function registerMcpRoutes(
     const expiresAt = identity.expires_at === null ? undefined : identity.expires_at * 1000;
     const sink = new EventStreamSink(
       reply.raw,
-      {},
       () => {
         if (session.standalone === sink) session.standalone = undefined;
       },

@@ -17,7 +17,7 @@ import type { CExpr, CompiledRule, CompiledRuleSet, CRule, CTerm, FnTarget, Rule
 import type { Location } from "../../errors.js";
 import type { Value } from "../../value.js";
 import { startOf } from "../documents.js";
-import { TRUE_TERM } from "../sinks.js";
+import { chainOf, isMulti, isRelation, valueTermOf } from "./rule-shapes.js";
 import { type Runtime, runtime } from "./runtime.js";
 import { SourceWriter } from "./source.js";
 
@@ -65,28 +65,6 @@ function build<F>(policy: CompiledPolicy, generate: (emitter: RuleEmitter) => st
 /** Compiles a complete, multi-value or function rule set; null when the generator does not support it. */
 export function generateRuleSet(policy: CompiledPolicy, rs: RuleSet): CompiledRuleSet | null {
   return build(policy, (emitter) => emitter.ruleSet(rs));
-}
-
-/** Whether a call's target is a relation builtin (one result per solution, e.g. `walk`). */
-function isRelation(fn: FnTarget): boolean {
-  return fn.kind === "builtin" && fn.decl.kind === "relation";
-}
-
-/** A multi-value rule (`p contains x`): its solutions give its key. */
-function isMulti(r: CRule): boolean {
-  return r.key !== undefined && r.args === undefined;
-}
-
-/** What a solution of a rule gives (as RuleSink.emit): its key, its value, or `true`. */
-function valueTermOf(r: CRule): CTerm {
-  return isMulti(r) ? (r.key as CTerm) : (r.value ?? TRUE_TERM);
-}
-
-/** A rule and the rules of its else chain. */
-function chainOf(r: CRule): CRule[] {
-  const out: CRule[] = [];
-  for (let c: CRule | undefined = r; c; c = c.else) out.push(c);
-  return out;
 }
 
 /** The source of one generated function; see generateRule. */
